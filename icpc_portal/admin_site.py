@@ -1,0 +1,53 @@
+"""The Centre's admin: staff and Board screens.
+
+Its sign-in is allauth's, so rate limits and two-factor authentication apply there too, and no
+one reaches it without two-factor authentication turned on.
+"""
+
+from allauth.mfa.utils import is_mfa_enabled
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+
+def needs_mfa_setup(user) -> bool:
+    return bool(user.is_authenticated and user.is_staff and not is_mfa_enabled(user))
+
+
+class PortalAdminSite(admin.AdminSite):
+    site_header = _("ICPC Portal administration")
+    site_title = _("ICPC Portal")
+    index_title = _("Membership, applications and the Board")
+    enable_nav_sidebar = True
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return super().has_permission(request) and not needs_mfa_setup(request.user)
+
+    def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        next_url = request.GET.get("next", "")
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = ""
+        next_url = next_url or reverse("admin:index", current_app=self.name)
+        user = request.user
+        if not user.is_authenticated:
+            login_url = resolve_url("account_login")
+            return HttpResponseRedirect(f"{login_url}?{urlencode({'next': next_url})}")
+        if not (user.is_active and user.is_staff):
+            raise PermissionDenied
+        if needs_mfa_setup(user):
+            messages.warning(
+                request,
+                gettext(
+                    "The administration requires two-factor authentication. "
+                    "Set up an authenticator app to continue."
+                ),
+            )
+            return HttpResponseRedirect(
+                f"{resolve_url('mfa_activate_totp')}?{urlencode({'next': next_url})}"
+            )
+        return HttpResponseRedirect(next_url)

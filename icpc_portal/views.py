@@ -1,0 +1,90 @@
+import logging
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from members.models import Category
+
+from .celery import app as celery_app
+
+log = logging.getLogger(__name__)
+
+ANONYMOUS_PAGE_SECONDS = 300
+
+
+def cache_for_anonymous(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve a public page from the cache, per language, to visitors with no session.
+
+    Anyone with a session (signed in, or with a message waiting) gets a freshly rendered page,
+    so nothing personal is ever cached or served to someone else.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        cacheable = (
+            request.method == "GET"
+            and not request.GET
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "messages" not in request.COOKIES
+        )
+        if not cacheable:
+            return view(request, *args, **kwargs)
+        key = f"page:{request.path}:{translation.get_language()}"
+        cached = cache.get(key)
+        if cached is not None:
+            return HttpResponse(cached, content_type="text/html; charset=utf-8")
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.cookies:
+            response.render() if hasattr(response, "render") else None
+            cache.set(key, response.content, ANONYMOUS_PAGE_SECONDS)
+        return response
+
+    return wrapper
+
+
+@require_GET
+@cache_for_anonymous
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html", {"categories": Category.choices})
+
+
+def _database_state() -> str:
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        log.warning("healthz: database unreachable: %s", exc)
+        return "unreachable"
+    return "ok"
+
+
+def _broker_state() -> str:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return "in-process"
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # noqa: BLE001 - any failure means the broker is not usable
+        log.warning("healthz: broker unreachable: %s", exc)
+        return "unreachable"
+    return "ok"
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The state of the database and the broker: 200 when both work, 503 otherwise."""
+    state = {"database": _database_state(), "broker": _broker_state()}
+    healthy = all(value in ("ok", "in-process") for value in state.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable", **state},
+                        status=200 if healthy else 503)

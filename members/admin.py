@@ -1,0 +1,88 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Membership, MembershipStatusChange, Organisation, Representative
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RepresentativeInline(ReadOnlyInline):
+    model = Representative
+    fields = ["user", "title", "qualification", "started_on", "ended_on"]
+    readonly_fields = fields
+
+
+class MembershipInline(ReadOnlyInline):
+    model = Membership
+    fields = ["kind", "status", "started_on", "period_start", "period_end", "ended_on"]
+    readonly_fields = fields
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "category", "country", "city", "created_at"]
+    list_filter = ["category", "country"]
+    search_fields = ["name", "city"]
+    inlines = [RepresentativeInline, MembershipInline]
+
+
+@admin.register(Representative)
+class RepresentativeAdmin(admin.ModelAdmin):
+    list_display = ["user", "organisation", "title", "qualification", "started_on", "ended_on"]
+    list_filter = ["qualification"]
+    list_select_related = ["user", "organisation"]
+    search_fields = ["user__email", "user__last_name", "organisation__name"]
+    readonly_fields = ["organisation", "user", "started_on", "ended_on"]
+
+    def has_add_permission(self, request) -> bool:
+        # A representative is designated through an application or a change of representative,
+        # both of which check the statutory qualification.
+        return False
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = MembershipStatusChange
+    extra = 0
+    can_delete = False
+    fields = ["changed_at", "from_status", "to_status", "changed_by", "reason"]
+    readonly_fields = fields
+    verbose_name_plural = _("History of status changes")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["organisation", "kind", "status", "started_on", "period_end"]
+    list_filter = ["kind", "status", "organisation__category"]
+    list_select_related = ["organisation"]
+    search_fields = ["organisation__name"]
+    date_hierarchy = "started_on"
+    inlines = [StatusChangeInline]
+    readonly_fields = [
+        "organisation",
+        "kind",
+        "status",
+        "started_on",
+        "period_start",
+        "period_end",
+        "ended_on",
+        "end_reason",
+        "end_note",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        # Memberships begin with the Board's decision on an application or an honorary
+        # appointment; their status only moves through the membership services.
+        return False
