@@ -29,14 +29,18 @@ class UserAdmin(BaseUserAdmin):
         ),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             # Only a superuser hands out roles; staff keep people's details current.
-            readonly += ["is_staff", "is_superuser", "groups", "user_permissions",
-                         "is_board_president"]
+            readonly += [
+                "is_staff",
+                "is_superuser",
+                "groups",
+                "user_permissions",
+                "is_board_president",
+            ]
         return readonly
 
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)

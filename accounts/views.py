@@ -1,3 +1,5 @@
+from typing import cast
+
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_POST
 from members.models import Representative
 
 from .forms import LanguageForm
+from .models import User
 from .services import set_preferred_language
 
 
@@ -27,7 +30,7 @@ def switch_language(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(next_url)
     language = form.cleaned_data["language"]
     if request.user.is_authenticated:
-        set_preferred_language(user=request.user, language=language)  # type: ignore[arg-type]
+        set_preferred_language(user=request.user, language=language)
     response = HttpResponseRedirect(translate_url(next_url, language))
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
@@ -36,7 +39,7 @@ def switch_language(request: HttpRequest) -> HttpResponse:
         path=settings.LANGUAGE_COOKIE_PATH,
         secure=settings.LANGUAGE_COOKIE_SECURE,
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        samesite="Lax",
     )
     translation.activate(language)
     return response
@@ -46,7 +49,7 @@ def switch_language(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     representations = (
         Representative.objects.current()
-        .filter(user=request.user)
+        .filter(user=cast(User, request.user))
         .select_related("organisation")
         .with_current_membership()
     )

@@ -19,7 +19,7 @@ environ.Env.read_env(BASE_DIR / ".env")  # optional; silently ignored when absen
 
 DEBUG = env.bool("DEBUG", default=True)
 
-_DEV_SECRET = "dev-only-secret-key-not-for-production-use-0123456789abcdefghij"
+_DEV_SECRET = "dev-only-secret-key-not-for-production-use-0123456789abcdefghij"  # noqa: S105 - only when DEBUG is on
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
@@ -171,6 +171,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Pages hand messages to Celery; the worker delivers them through the backend EMAIL_URL names.
+EMAIL_DELIVERY_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
+EMAIL_BACKEND = "icpc_portal.mail.CeleryEmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ICPC Portal <portal@cipc-icpc.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -86,5 +86,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """The state of the database and the broker: 200 when both work, 503 otherwise."""
     state = {"database": _database_state(), "broker": _broker_state()}
     healthy = all(value in ("ok", "in-process") for value in state.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", **state},
-                        status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **state}, status=200 if healthy else 503
+    )

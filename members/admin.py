@@ -18,14 +18,19 @@ class ReadOnlyInline(admin.TabularInline):
 
 class RepresentativeInline(ReadOnlyInline):
     model = Representative
-    fields = ["user", "title", "qualification", "started_on", "ended_on"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "title", "qualification", "started_on", "ended_on")
 
 
 class MembershipInline(ReadOnlyInline):
     model = Membership
-    fields = ["kind", "status", "started_on", "period_start", "period_end", "ended_on"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "kind",
+        "status",
+        "started_on",
+        "period_start",
+        "period_end",
+        "ended_on",
+    )
 
 
 @admin.register(Organisation)
@@ -54,8 +59,7 @@ class StatusChangeInline(admin.TabularInline):
     model = MembershipStatusChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "from_status", "to_status", "changed_by", "reason"]
-    readonly_fields = fields
+    fields = readonly_fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
     verbose_name_plural = _("History of status changes")
 
     def has_add_permission(self, request, obj=None) -> bool:

@@ -14,8 +14,12 @@ class Category(models.TextChoices):
 
     CITY = "city", _("City, association of cities or regional administration")
     NGO = "ngo", _("National or international non-governmental organisation")
-    INSTITUTE = "institute", _(
-        "Institute, research centre, university, governmental or inter-governmental organisation"
+    INSTITUTE = (
+        "institute",
+        _(
+            "Institute, research centre, university, governmental or "
+            "inter-governmental organisation"
+        ),
     )
     PRIVATE = "private", _("Private sector business or organisation")
 

@@ -1,0 +1,84 @@
+"""Email goes out through Celery, so a slow or failing mail server never holds up a page.
+
+``CeleryEmailBackend`` turns each message into JSON and queues ``send_email`` once the current
+transaction commits (a message about a change that rolled back is never sent). The task hands the
+message to the delivery backend (``EMAIL_DELIVERY_BACKEND``: SMTP in production, the console
+for a developer). Without a broker the task runs in-process, right after the commit.
+"""
+
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.message import make_msgid
+
+
+def message_to_dict(message: EmailMessage) -> dict[str, Any]:
+    if message.attachments:
+        raise ValueError("Attachments are not sent through the queue; link to the document.")
+    headers = dict(message.extra_headers)
+    headers.setdefault("Message-ID", make_msgid(domain="portal.cipc-icpc.org"))
+    return {
+        "subject": str(message.subject),
+        "body": str(message.body),
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "cc": list(message.cc),
+        "bcc": list(message.bcc),
+        "reply_to": list(message.reply_to),
+        "headers": headers,
+        "alternatives": [
+            [str(content), mimetype] for content, mimetype in getattr(message, "alternatives", [])
+        ],
+    }
+
+
+def message_from_dict(data: dict[str, Any]) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=data["subject"],
+        body=data["body"],
+        from_email=data["from_email"],
+        to=data["to"],
+        cc=data["cc"],
+        bcc=data["bcc"],
+        reply_to=data["reply_to"],
+        headers=data["headers"],
+    )
+    for content, mimetype in data["alternatives"]:
+        message.attach_alternative(content, mimetype)
+    return message
+
+
+@shared_task(
+    name="icpc_portal.send_email",
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_backoff_max=900,
+    max_retries=8,
+)
+def send_email(data: dict[str, Any]) -> int:
+    """Deliver one message. Retried with back-off while the mail server is unreachable.
+
+    Idempotent: a message redelivered by the broker (acks_late) is not sent a second time.
+    """
+    claim = f"email-sent:{data['headers']['Message-ID']}"
+    if not cache.add(claim, True, timeout=7 * 24 * 3600):
+        return 0
+    try:
+        connection = get_connection(settings.EMAIL_DELIVERY_BACKEND, fail_silently=False)
+        return connection.send_messages([message_from_dict(data)]) or 0
+    except BaseException:
+        cache.delete(claim)
+        raise
+
+
+class CeleryEmailBackend(BaseEmailBackend):
+    def send_messages(self, email_messages) -> int:
+        count = 0
+        for message in email_messages:
+            send_email.delay_on_commit(message_to_dict(message))  # type: ignore[attr-defined]
+            count += 1
+        return count

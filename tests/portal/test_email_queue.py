@@ -1,0 +1,83 @@
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core import mail
+from django.core.mail import EmailMessage, send_mail
+from django.db import transaction
+
+from icpc_portal.celery import app as celery_app
+from icpc_portal.mail import message_from_dict, message_to_dict, send_email
+
+LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def queued_email(settings, mailoutbox, monkeypatch):
+    """Mail goes through the queue; tasks run in-process unless a test starts a worker."""
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    settings.EMAIL_BACKEND = "icpc_portal.mail.CeleryEmailBackend"
+    settings.EMAIL_DELIVERY_BACKEND = LOCMEM
+    return mailoutbox
+
+
+def test_message_survives_the_trip_through_json():
+    original = EmailMessage("Subject é", "Body", "from@example.org", ["to@example.org"])
+    original.reply_to = ["reply@example.org"]
+    data = message_to_dict(original)
+    again = message_from_dict(data)
+    assert (again.subject, again.body, again.to, again.reply_to) == (
+        "Subject é",
+        "Body",
+        ["to@example.org"],
+        ["reply@example.org"],
+    )
+    assert data["headers"]["Message-ID"].endswith("@portal.cipc-icpc.org>")
+
+
+@pytest.mark.django_db
+def test_email_is_queued_only_when_the_transaction_commits(
+    queued_email, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            send_mail("Kept", "body", None, ["kept@example.org"])
+        assert queued_email == []  # nothing leaves before the commit
+    assert [m.to for m in queued_email] == [["kept@example.org"]]
+
+
+@pytest.mark.django_db
+def test_email_of_a_rolled_back_change_is_never_sent(
+    queued_email, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                send_mail("Lost", "body", None, ["lost@example.org"])
+                raise RuntimeError("the change fails")
+        except RuntimeError:
+            pass
+        send_mail("Sent", "body", None, ["sent@example.org"])
+    assert len(callbacks) == 1
+    assert [m.subject for m in queued_email] == ["Sent"]
+
+
+@pytest.mark.django_db
+def test_a_redelivered_message_is_not_sent_twice(queued_email):
+    data = message_to_dict(EmailMessage("Once", "body", "f@example.org", ["to@example.org"]))
+    assert send_email.apply(args=(data,)).get() == 1
+    assert send_email.apply(args=(data,)).get() == 0
+    assert [m.subject for m in queued_email] == ["Once"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_celery_worker_delivers_the_email(queued_email, redis_url, monkeypatch):
+    broker = redis_url.rsplit("/", 1)[0] + "/15"  # a database of its own
+    monkeypatch.setitem(celery_app.conf, "broker_url", broker)
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        send_mail("Welcome", "Hello from the queue", None, ["member@example.org"])
+        deadline = time.monotonic() + 20
+        while not mail.outbox and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert [(m.subject, m.to) for m in mail.outbox] == [("Welcome", ["member@example.org"])]
