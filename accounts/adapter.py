@@ -11,6 +11,6 @@ class AccountAdapter(DefaultAccountAdapter):
         url = super().get_login_redirect_url(request)
         language = getattr(request.user, "language", "")
         if language and language != translation.get_language():
+            url = translate_url(url, language)
             translation.activate(language)
-            return translate_url(url, language)
         return url

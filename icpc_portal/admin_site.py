@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext
@@ -51,3 +52,14 @@ class PortalAdminSite(admin.AdminSite):
                 f"{resolve_url('mfa_activate_totp')}?{urlencode({'next': next_url})}"
             )
         return HttpResponseRedirect(next_url)
+
+    def index(self, request: HttpRequest, extra_context=None) -> TemplateResponse:
+        from board.models import Ballot
+
+        extra: dict = {}
+        user = request.user
+        if getattr(user, "is_board_director", False):
+            extra["awaiting_votes"] = list(
+                Ballot.objects.awaiting_vote_of(user).order_by("deadline")[:20]
+            )
+        return super().index(request, {**extra, **(extra_context or {})})

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django_countries",
     "icpc_portal.apps.PortalConfig",
     "members",
+    "applications",
+    "board",
 ]
 
 MIDDLEWARE = [
@@ -165,6 +167,9 @@ STORAGES = {
     },
 }
 
+# Django 6 makes https the default scheme of URL fields; take it now.
+FORMS_URLFIELD_ASSUME_HTTPS = True
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -195,7 +200,9 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # The one place for periodic jobs; each feature adds its entry here.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "board-vote-reminders": {"task": "board.send_vote_reminders", "schedule": 3600.0},
+}
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -16,5 +16,6 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
+    path("", include("applications.urls")),
     prefix_default_language=False,
 )

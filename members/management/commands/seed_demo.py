@@ -19,6 +19,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import BOARD_GROUP, STAFF_GROUP, User
+from applications import demo as applications_demo
 from members.models import (
     Category,
     Membership,
@@ -157,7 +158,10 @@ ORGANISATIONS = [
 
 
 class Command(BaseCommand):
-    help = "Load demo data (idempotent). --size N adds N member organisations for benchmarks."
+    help = (
+        "Load demo data (idempotent). --size N adds N member organisations and N submitted "
+        "applications for benchmarks."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -172,8 +176,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = {person.email: self._person(person) for person in PEOPLE}
             self._organisations(users)
+        applications_demo.seed(users)
         if size:
             self._bulk_members(size)
+            applications_demo.bulk(size)
         if not quiet_logins:
             self._print_logins(users)
 

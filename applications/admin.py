@@ -1,0 +1,296 @@
+"""Staff screens: the queue of applications, asking for more, sending to the Board."""
+
+import datetime
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_countries.filters import CountryFilter
+
+from . import services
+from .models import Application, ApplicationDocument, ApplicationEvent, AreaOfWork, Status
+
+
+@admin.register(AreaOfWork)
+class AreaOfWorkAdmin(admin.ModelAdmin):
+    list_display = ["name_en", "name_fr", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    search_fields = ["name_en", "name_fr"]
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = _("waiting for")
+    parameter_name = "age"
+
+    BANDS = {
+        "week": (None, 7),
+        "month": (7, 30),
+        "older": (30, None),
+    }
+
+    def lookups(self, request, model_admin):
+        return [
+            ("week", _("less than a week")),
+            ("month", _("one week to a month")),
+            ("older", _("more than a month")),
+        ]
+
+    def queryset(self, request, queryset):
+        band = self.BANDS.get(self.value() or "")
+        if band is None:
+            return queryset
+        now = timezone.now()
+        newer_than, older_than = band
+        if newer_than is not None:
+            queryset = queryset.filter(submitted_at__lte=now - datetime.timedelta(days=newer_than))
+        if older_than is not None:
+            queryset = queryset.filter(submitted_at__gt=now - datetime.timedelta(days=older_than))
+        return queryset
+
+
+class DocumentInline(admin.TabularInline):
+    model = ApplicationDocument
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("kind", "download", "content_type", "size", "uploaded_at")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("file"))
+    def download(self, obj: ApplicationDocument) -> str:
+        url = reverse("applications:document", args=[obj.application_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.original_name)
+
+
+class EventInline(admin.TabularInline):
+    model = ApplicationEvent
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("at", "from_status", "to_status", "actor", "note")
+    verbose_name_plural = _("History: every change of status, who made it, when and why")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class InformationRequestForm(forms.Form):
+    message = forms.CharField(
+        label=_("What should the applicant add or explain?"),
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+    )
+
+
+def default_deadline() -> datetime.datetime:
+    return (timezone.localtime() + datetime.timedelta(days=14)).replace(
+        hour=17, minute=0, second=0, microsecond=0
+    )
+
+
+class SendToBoardForm(forms.Form):
+    deadline = forms.DateTimeField(
+        label=_("The vote closes on"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+    def clean_deadline(self):
+        deadline = self.cleaned_data["deadline"]
+        if deadline <= timezone.now() + datetime.timedelta(hours=1):
+            raise ValidationError(gettext("Give the directors at least an hour to vote."))
+        return deadline
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "org_name",
+        "category",
+        "country",
+        "status",
+        "submitted_at",
+        "waiting",
+    ]
+    list_filter = ["status", "category", ("country", CountryFilter), AgeFilter]
+    list_select_related = ["applicant"]
+    search_fields = ["reference", "org_name", "org_acronym", "rep_last_name", "rep_email"]
+    ordering = ["submitted_at"]
+    list_per_page = 50
+    show_full_result_count = False
+    inlines = [DocumentInline, EventInline]
+    change_form_template = "admin/applications/application/change_form.html"
+    fieldsets = (
+        (_("Application"), {"fields": ("reference", "status", "applicant", "submitted_at")}),
+        (
+            _("The organisation"),
+            {
+                "fields": (
+                    "org_name",
+                    "org_acronym",
+                    "category",
+                    "country",
+                    "city",
+                    "website",
+                    "activities",
+                    "areas",
+                )
+            },
+        ),
+        (
+            _("The designated representative"),
+            {
+                "fields": (
+                    "rep_first_name",
+                    "rep_last_name",
+                    "rep_title",
+                    "rep_email",
+                    "rep_phone",
+                    "rep_qualification",
+                    "rep_declaration",
+                )
+            },
+        ),
+        (_("Why it wants to join"), {"fields": ("motivation", "agrees_to_statutes")}),
+        (
+            _("Decision"),
+            {"fields": ("decided_at", "decision_reason", "organisation")},
+        ),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # What the applicant sent is theirs: staff read it and act through the buttons.
+        return [f for fs in self.fieldsets for f in fs[1]["fields"]]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Application]:
+        # Drafts belong to the applicant until they are submitted.
+        return super().get_queryset(request).exclude(status=Status.DRAFT)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("waiting"), ordering="submitted_at")
+    def waiting(self, obj: Application) -> str:
+        if not obj.submitted_at or obj.status not in (Status.SUBMITTED, Status.INFO_REQUESTED):
+            return "–"
+        days = (timezone.now() - obj.submitted_at).days
+        return gettext("%(days)d d") % {"days": days}
+
+    # --- staff actions ----------------------------------------------------------------------
+    def get_urls(self):
+        custom = [
+            path(
+                "<int:pk>/request-information/",
+                self.admin_site.admin_view(self.request_information_view),
+                name="applications_application_request_information",
+            ),
+            path(
+                "<int:pk>/send-to-board/",
+                self.admin_site.admin_view(self.send_to_board_view),
+                name="applications_application_send_to_board",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def _reviewable(self, request: HttpRequest, pk: int) -> Application:
+        if not request.user.has_perm("applications.review_application"):
+            raise PermissionDenied
+        return get_object_or_404(self.get_queryset(request), pk=pk)
+
+    def _action_page(self, request, application, form, title, button) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "application": application,
+            "form": form,
+            "button": button,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/applications/application/action.html", context)
+
+    def _back(self, application: Application) -> HttpResponseRedirect:
+        return HttpResponseRedirect(
+            reverse("admin:applications_application_change", args=[application.pk])
+        )
+
+    def request_information_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        application = self._reviewable(request, pk)
+        form = InformationRequestForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.request_information(
+                    application=application,
+                    by=request.user,  # type: ignore[arg-type]
+                    message=form.cleaned_data["message"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                self.message_user(
+                    request, gettext("The applicant has been asked by email."), messages.SUCCESS
+                )
+                return self._back(application)
+        return self._action_page(
+            request,
+            application,
+            form,
+            gettext("Ask %(name)s for more information") % {"name": application.org_name},
+            gettext("Send the question"),
+        )
+
+    def send_to_board_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        application = self._reviewable(request, pk)
+        form = SendToBoardForm(
+            request.POST or None,
+            initial={"deadline": default_deadline().strftime("%Y-%m-%dT%H:%M")},
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                ballot = services.send_to_board(
+                    application=application,
+                    by=request.user,  # type: ignore[arg-type]
+                    deadline=form.cleaned_data["deadline"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                self.message_user(
+                    request,
+                    gettext("The vote is open until %(deadline)s; every director has been emailed.")
+                    % {"deadline": timezone.localtime(ballot.deadline).strftime("%Y-%m-%d %H:%M")},
+                    messages.SUCCESS,
+                )
+                return self._back(application)
+        return self._action_page(
+            request,
+            application,
+            form,
+            gettext("Send %(name)s to the Board") % {"name": application.org_name},
+            gettext("Open the Board's vote"),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        application = self.get_object(request, object_id)
+        can_review = request.user.has_perm("applications.review_application")
+        extra = {
+            "can_request_information": bool(
+                application and can_review and application.status == Status.SUBMITTED
+            ),
+            "can_send_to_board": bool(
+                application and can_review and application.status == Status.SUBMITTED
+            ),
+            "ballots": application.ballots.order_by("-opened_at") if application else [],
+        }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

@@ -1,0 +1,267 @@
+"""Membership applications, their documents and their history."""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from members.models import Category, Organisation, Qualification
+
+
+class AreaOfWork(models.Model):
+    """A field of crime prevention an applicant can say it works in (kept by staff)."""
+
+    name_en = models.CharField(_("name (English)"), max_length=120, unique=True)
+    name_fr = models.CharField(_("name (French)"), max_length=120)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("offered on the form"), default=True)
+
+    class Meta:
+        verbose_name = _("area of work")
+        verbose_name_plural = _("areas of work")
+        ordering = ["position", "name_en"]
+
+    def __str__(self) -> str:
+        return self.name_fr if get_language() == "fr" and self.name_fr else self.name_en
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted, being checked")
+    INFO_REQUESTED = "info_requested", _("More information requested")
+    WITH_BOARD = "with_board", _("With the Board for a vote")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_STATUSES = (Status.SUBMITTED, Status.INFO_REQUESTED, Status.WITH_BOARD)
+FINAL_STATUSES = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
+
+
+class ApplicationQuerySet(models.QuerySet["Application"]):
+    def for_applicant(self, user) -> "ApplicationQuerySet":
+        return self.filter(applicant=user)
+
+    def in_queue(self) -> "ApplicationQuerySet":
+        """What staff work on: everything submitted and not yet decided or withdrawn."""
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def with_document_totals(self) -> "ApplicationQuerySet":
+        return self.annotate(
+            document_count=Count("documents"),
+            letter_count=Count("documents", filter=Q(documents__kind="letter")),
+        )
+
+
+class Application(models.Model):
+    """An organisation's written application to the President of the Board."""
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True, null=True, blank=True)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("applicant"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+
+    # The organisation
+    org_name = models.CharField(_("organisation name"), max_length=200, blank=True)
+    org_acronym = models.CharField(_("acronym"), max_length=30, blank=True)
+    category = models.CharField(
+        _("statutory category"), max_length=16, choices=Category.choices, blank=True
+    )
+    country = CountryField(_("country"), blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    activities = models.TextField(
+        _("work in crime prevention and community safety"),
+        blank=True,
+        help_text=_("What the organisation does in crime prevention and community safety."),
+    )
+    areas = models.ManyToManyField(
+        AreaOfWork, blank=True, related_name="applications", verbose_name=_("areas of work")
+    )
+
+    # The designated representative
+    rep_first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    rep_last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    rep_title = models.CharField(_("title or position"), max_length=150, blank=True)
+    rep_email = models.EmailField(_("email"), blank=True)
+    rep_phone = models.CharField(_("phone"), max_length=40, blank=True)
+    rep_qualification = models.CharField(
+        _("qualification"), max_length=16, choices=Qualification.choices, blank=True
+    )
+    rep_declaration = models.BooleanField(
+        _("I declare that the representative holds this position"), default=False
+    )
+
+    # Why it wants to join
+    motivation = models.TextField(_("why the organisation wants to join"), blank=True)
+    agrees_to_statutes = models.BooleanField(
+        _("the organisation shares the Centre's values and agrees to its statutes"),
+        default=False,
+    )
+
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last saved"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_reason = models.TextField(_("the Board's reason"), blank=True)
+    organisation = models.OneToOneField(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="application",
+        verbose_name=_("member organisation"),
+    )
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership application")
+        verbose_name_plural = _("membership applications")
+        ordering = ["-submitted_at", "-created_at"]
+        permissions = [
+            ("review_application", _("Can check applications and send them to the Board")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "submitted_at"]),
+            models.Index(fields=["applicant", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft")
+                | Q(reference__isnull=False, submitted_at__isnull=False),
+                name="submitted_application_has_reference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.org_name or _("Untitled application")
+        return f"{self.reference} – {label}" if self.reference else str(label)
+
+    @property
+    def rep_full_name(self) -> str:
+        return f"{self.rep_first_name} {self.rep_last_name}".strip()
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == Status.DRAFT
+
+    @property
+    def can_withdraw(self) -> bool:
+        return self.status in (Status.DRAFT, *OPEN_STATUSES)
+
+    @property
+    def awaits_applicant(self) -> bool:
+        return self.status == Status.INFO_REQUESTED
+
+    @cached_property
+    def bytes_uploaded(self) -> int:
+        return self.documents.aggregate(total=Sum("size"))["total"] or 0
+
+
+private_storage = FileSystemStorage(location=settings.MEDIA_ROOT, base_url=None)
+
+
+def document_path(instance: "ApplicationDocument", filename: str) -> str:
+    """A generated name: nothing the applicant typed ends up in a path."""
+    extension = PurePath(filename).suffix.lower()
+    return f"applications/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"
+
+
+class DocumentKind(models.TextChoices):
+    LETTER = "letter", _("Signed application letter")
+    SUPPORTING = "supporting", _("Supporting document")
+
+
+class ApplicationDocument(models.Model):
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="documents",
+        verbose_name=_("application"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=DocumentKind.choices)
+    file = models.FileField(_("file"), upload_to=document_path, storage=private_storage)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["kind", "uploaded_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(kind="letter"),
+                name="one_letter_per_application",
+            ),
+            models.CheckConstraint(condition=Q(size__gt=0), name="document_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ApplicationEvent(models.Model):
+    """The timeline of an application: every change of status, who made it, when and why."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="events", verbose_name=_("application")
+    )
+    from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_from_status_display() or '–'} → {self.get_to_status_display()}"
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number given in a year (APP-2026-0007), locked when a new one is due."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reference counter")
+        verbose_name_plural = _("reference counters")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"

@@ -1,0 +1,253 @@
+from allauth.account.decorators import verified_email_required
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+
+from . import services
+from .forms import ApplicationForm, MessageForm, WithdrawForm
+from .models import Application, ApplicationDocument, ApplicationEvent, DocumentKind, Status
+
+
+def _own(request: HttpRequest, pk: int) -> Application:
+    """The signed-in applicant's application; anyone else's answers 404."""
+    return get_object_or_404(Application, pk=pk, applicant=request.user)
+
+
+def _errors_into_form(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            target = field if field in form.fields else None
+            for item in errors:
+                form.add_error(target, item.messages[0] if hasattr(item, "messages") else item)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+@verified_email_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    applications = Application.objects.for_applicant(request.user).prefetch_related(
+        Prefetch("events", queryset=ApplicationEvent.objects.order_by("at", "pk"))
+    )
+    return render(request, "applications/list.html", {"applications": applications})
+
+
+@verified_email_required
+def apply(request: HttpRequest) -> HttpResponse:
+    """Start an application, or carry on with the draft already started."""
+    draft = Application.objects.for_applicant(request.user).filter(status=Status.DRAFT).first()
+    if request.method == "POST":
+        if draft is None:
+            draft = services.start_application(applicant=request.user)  # type: ignore[arg-type]
+        return redirect("applications:edit", pk=draft.pk)
+    return render(request, "applications/apply.html", {"draft": draft})
+
+
+def _store_uploads(form: ApplicationForm, application: Application, user: User) -> int:
+    """Keep every acceptable upload at once, so a mistake elsewhere never costs the file."""
+    stored = 0
+    uploads = [(DocumentKind.LETTER, "letter", form.files.get("letter"))]
+    uploads += [
+        (DocumentKind.SUPPORTING, "supporting", f) for f in form.files.getlist("supporting")
+    ]
+    for kind, field, upload in uploads:
+        if not upload:
+            continue
+        try:
+            services.add_document(application=application, kind=kind, upload=upload, by=user)
+            stored += 1
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(field, message)
+    return stored
+
+
+@verified_email_required
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _own(request, pk)
+    if not application.is_editable:
+        messages.info(
+            request, _("This application has been submitted and can no longer be edited.")
+        )
+        return redirect("applications:detail", pk=application.pk)
+    documents = list(application.documents.all())
+    if request.method != "POST":
+        form = ApplicationForm(instance=application)
+        return render(
+            request,
+            "applications/edit.html",
+            {"form": form, "application": application, "documents": documents},
+        )
+
+    form = ApplicationForm(request.POST, request.FILES, instance=application)
+    user: User = request.user  # type: ignore[assignment]
+    _store_uploads(form, application, user)
+    form.is_valid()
+    data = {
+        name: value
+        for name, value in form.cleaned_data.items()
+        if name in services.DRAFT_FIELDS and name not in form.errors
+    }
+    areas = None if "areas" in form.errors else list(form.cleaned_data.get("areas") or [])
+    application = services.save_draft(application=application, data=data, areas=areas)
+    documents = list(application.documents.all())
+
+    if request.POST.get("action") == "submit" and not form.errors:
+        try:
+            application = services.submit_application(application=application, by=user)
+        except ValidationError as error:
+            _errors_into_form(form, error)
+        else:
+            messages.success(
+                request,
+                _("Application %(reference)s is submitted; a confirmation is on its way by email.")
+                % {"reference": application.reference},
+            )
+            return redirect("applications:detail", pk=application.pk)
+    if form.errors:
+        status = 400 if request.POST.get("action") == "submit" else 200
+        messages.error(
+            request, _("Some answers need your attention: see the messages below each one.")
+        )
+        return render(
+            request,
+            "applications/edit.html",
+            {"form": form, "application": application, "documents": documents},
+            status=status,
+        )
+    messages.success(request, _("Your draft is saved. You can finish it later."))
+    return redirect("applications:edit", pk=application.pk)
+
+
+@verified_email_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = get_object_or_404(
+        Application.objects.select_related("organisation").prefetch_related("areas"),
+        pk=pk,
+        applicant=request.user,
+    )
+    events = application.events.select_related("actor").order_by("at", "pk")
+    question = (
+        application.events.filter(to_status=Status.INFO_REQUESTED).order_by("-at", "-pk").first()
+        if application.awaits_applicant
+        else None
+    )
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            "application": application,
+            "events": events,
+            "documents": application.documents.all(),
+            "question": question,
+            "answer_form": MessageForm() if question else None,
+            "withdraw_form": WithdrawForm() if application.can_withdraw else None,
+        },
+    )
+
+
+@verified_email_required
+@require_POST
+def answer(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _own(request, pk)
+    user: User = request.user  # type: ignore[assignment]
+    form = MessageForm(request.POST, request.FILES)
+    if application.awaits_applicant:
+        for upload in request.FILES.getlist("documents"):
+            try:
+                services.add_document(
+                    application=application, kind=DocumentKind.SUPPORTING, upload=upload, by=user
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error("documents", message)
+    if form.is_valid() and not form.errors:
+        try:
+            services.answer_information_request(
+                application=application, by=user, message=form.cleaned_data["message"]
+            )
+        except ValidationError as error:
+            _errors_into_form(form, error)
+        else:
+            messages.success(request, _("Thank you: your answer is with the Centre's staff."))
+            return redirect("applications:detail", pk=application.pk)
+    question = application.events.filter(to_status=Status.INFO_REQUESTED).order_by("-at").first()
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            "application": application,
+            "events": application.events.select_related("actor").order_by("at", "pk"),
+            "documents": application.documents.all(),
+            "question": question,
+            "answer_form": form,
+            "withdraw_form": WithdrawForm(),
+        },
+        status=400,
+    )
+
+
+@verified_email_required
+@require_POST
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _own(request, pk)
+    form = WithdrawForm(request.POST)
+    form.is_valid()
+    try:
+        services.withdraw_application(
+            application=application,
+            by=request.user,  # type: ignore[arg-type]
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The application is withdrawn."))
+    return redirect("applications:detail", pk=application.pk)
+
+
+@verified_email_required
+@require_POST
+def remove_document(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+    application = _own(request, pk)
+    document = get_object_or_404(ApplicationDocument, pk=document_pk, application=application)
+    try:
+        services.remove_document(document=document, by=request.user)  # type: ignore[arg-type]
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("“%(name)s” is removed.") % {"name": document.original_name})
+    return redirect("applications:edit", pk=application.pk)
+
+
+def can_see_documents(user, application: Application) -> bool:
+    """The applicant, the Centre's staff and the Board's directors."""
+    if not user.is_authenticated:
+        return False
+    return bool(
+        application.applicant_id == user.pk or user.is_centre_staff or user.is_board_director
+    )
+
+
+def download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
+    document = get_object_or_404(
+        ApplicationDocument.objects.select_related("application"),
+        pk=document_pk,
+        application_id=pk,
+    )
+    if not can_see_documents(request.user, document.application):
+        raise Http404
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,237 @@
+"""The Board's screens: what awaits my vote, each vote with its file and tally, the rule."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+
+from . import services
+from .models import Ballot, BallotStatus, Choice, Vote, VotingRule
+
+
+@admin.register(VotingRule)
+class VotingRuleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "quorum_percent", "majority", "tie", "updated_at", "updated_by"]
+    fields = ["quorum_percent", "majority", "tie", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return not VotingRule.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class MineFilter(admin.SimpleListFilter):
+    """Directors land on what awaits their vote; everyone can see all votes."""
+
+    title = _("show")
+    parameter_name = "show"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("awaiting", _("Awaiting my vote")),
+            ("open", _("All open votes")),
+            ("closed", _("Decided or cancelled")),
+            ("all", _("All")),
+        ]
+
+    def value(self):
+        value = super().value()
+        if value is None:
+            return "awaiting" if getattr(self, "_is_director", False) else "all"
+        return value
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "awaiting":
+            return queryset.filter(status=BallotStatus.OPEN).exclude(
+                votes__director_id=request.user.pk
+            )
+        if value == "open":
+            return queryset.filter(status=BallotStatus.OPEN)
+        if value == "closed":
+            return queryset.exclude(status=BallotStatus.OPEN)
+        return queryset
+
+
+class VoteForm(forms.Form):
+    choice = forms.ChoiceField(
+        label=_("Your vote"), choices=Choice.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Comment (required when you recuse yourself: say what the conflict is)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+
+class CloseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("The Board's reason (sent to the applicant if rejected)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+
+@admin.register(Ballot)
+class BallotAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "deadline", "status", "outcome", "vote_count", "my_vote"]
+    list_filter = [MineFilter, "kind", "status", "outcome"]
+    list_select_related = ["application", "organisation"]
+    search_fields = ["title", "application__reference", "organisation__name"]
+    change_form_template = "admin/board/ballot/change_form.html"
+    fields = readonly_fields = (
+        "kind",
+        "title",
+        "status",
+        "opened_at",
+        "opened_by",
+        "deadline",
+        "outcome",
+        "decided_at",
+        "closed_by",
+        "decision_reason",
+    )
+
+    def changelist_view(self, request, extra_context=None):
+        MineFilter._is_director = request.user.is_board_director  # type: ignore[attr-defined]
+        return super().changelist_view(request, extra_context)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Ballot]:
+        mine = Vote.objects.filter(ballot=OuterRef("pk"), director_id=request.user.pk).values(
+            "choice"
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(vote_count=Count("votes", distinct=True), my_choice=Subquery(mine[:1]))
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("votes"), ordering="vote_count")
+    def vote_count(self, obj) -> int:
+        return obj.vote_count
+
+    @admin.display(description=_("my vote"))
+    def my_vote(self, obj) -> str:
+        return str(Choice(obj.my_choice).label) if obj.my_choice else "–"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/vote/",
+                self.admin_site.admin_view(require_POST(self.vote_view)),
+                name="board_ballot_vote",
+            ),
+            path(
+                "<int:pk>/close/",
+                self.admin_site.admin_view(require_POST(self.close_view)),
+                name="board_ballot_close",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _back(self, pk: int) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:board_ballot_change", args=[pk]))
+
+    def vote_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user: User = request.user  # type: ignore[assignment]
+        if not user.is_board_director:
+            raise PermissionDenied
+        ballot = get_object_or_404(Ballot, pk=pk)
+        form = VoteForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, gettext("Choose how you vote."), messages.ERROR)
+            return self._back(pk)
+        try:
+            services.cast_vote(
+                ballot=ballot,
+                director=user,
+                choice=Choice(form.cleaned_data["choice"]),
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            ballot.refresh_from_db()
+            text = gettext("Your vote is recorded.")
+            if ballot.status == BallotStatus.DECIDED:
+                text += " " + gettext(
+                    "The outcome is now certain: the Board has decided (%(o)s)."
+                ) % {"o": ballot.get_outcome_display()}
+            self.message_user(request, text, messages.SUCCESS)
+        return self._back(pk)
+
+    def close_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        ballot = get_object_or_404(Ballot, pk=pk)
+        form = CloseForm(request.POST)
+        form.is_valid()
+        try:
+            services.close_ballot(
+                ballot=ballot,
+                by=request.user,  # type: ignore[arg-type]
+                reason=form.cleaned_data.get("reason", ""),
+            )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.message_user(request, gettext("The vote is closed."), messages.SUCCESS)
+        return self._back(pk)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        ballot = self.get_object(request, object_id)
+        extra: dict = {}
+        if ballot is not None:
+            user: User = request.user
+            view = services.tally_of(ballot)
+            my_vote = next((v for v in view.votes if v.director_id == user.pk), None)
+            application = ballot.application
+            extra = {
+                "ballot": ballot,
+                "tally": view,
+                "my_vote": my_vote,
+                "application": application,
+                "documents": application.documents.all() if application else [],
+                "can_vote": ballot.is_open and not ballot.past_deadline and user.is_board_director,
+                "can_close": ballot.is_open
+                and ballot.past_deadline
+                and user.is_board_director
+                and user.is_board_president,
+                "vote_form": VoteForm(
+                    initial={
+                        "choice": my_vote.choice if my_vote else None,
+                        "comment": my_vote.comment if my_vote else "",
+                    }
+                ),
+                "close_form": CloseForm(),
+            }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

@@ -1,0 +1,299 @@
+"""Every write of a Board vote: opening it, casting votes, the decision and its effects."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from icpc_portal.emails import absolute_url, send_to_user
+from members.models import EndReason, MembershipKind, Organisation
+
+from . import rules
+from .models import (
+    Ballot,
+    BallotKind,
+    BallotStatus,
+    Choice,
+    Outcome,
+    Vote,
+    VoteReminder,
+    VotingRule,
+)
+
+REMINDER_WINDOW = datetime.timedelta(hours=48)
+
+
+def current_rule() -> VotingRule:
+    rule = VotingRule.objects.order_by("pk").first()
+    return rule if rule is not None else VotingRule.objects.create()
+
+
+def sitting_directors() -> list[User]:
+    return list(User.objects.board_directors().order_by("last_name", "first_name", "pk"))
+
+
+@dataclass
+class TallyView:
+    """What the admin shows beside a vote: counts, who voted how, who has not voted."""
+
+    tally: rules.Tally
+    rule: rules.Rule
+    votes: list[Vote] = field(default_factory=list)
+    not_voted: list[User] = field(default_factory=list)
+
+    @property
+    def quorum_needed(self) -> int:
+        return self.tally.quorum_needed(self.rule)
+
+    @property
+    def outcome_if_closed_now(self) -> Outcome:
+        return rules.outcome(self.tally, self.rule)
+
+
+def rule_of(ballot: Ballot) -> rules.Rule:
+    return rules.Rule(ballot.quorum_percent, ballot.majority, ballot.tie)
+
+
+def tally_of(ballot: Ballot, directors: list[User] | None = None) -> TallyView:
+    """Count the votes of the sitting directors (a director who left the Board no longer counts)."""
+    directors = sitting_directors() if directors is None else directors
+    sitting = {d.pk: d for d in directors}
+    votes = [
+        v
+        for v in ballot.votes.select_related("director").order_by("cast_at", "pk")
+        if v.director_id in sitting
+    ]
+    counts = {choice: 0 for choice in Choice.values}
+    president = rules.NOT_VOTED
+    for vote in votes:
+        counts[vote.choice] += 1
+        if vote.director.is_board_president:
+            president = vote.choice
+    voted = {v.director_id for v in votes}
+    not_voted = [d for pk, d in sitting.items() if pk not in voted]
+    tally = rules.Tally(
+        for_=counts[Choice.FOR],
+        against=counts[Choice.AGAINST],
+        abstain=counts[Choice.ABSTAIN],
+        recused=counts[Choice.RECUSED],
+        not_voted=len(not_voted),
+        president=president,
+    )
+    return TallyView(tally=tally, rule=rule_of(ballot), votes=votes, not_voted=not_voted)
+
+
+def ballot_admin_url(ballot: Ballot) -> str:
+    return absolute_url(reverse("admin:board_ballot_change", args=[ballot.pk]))
+
+
+def open_ballot(
+    *,
+    kind: BallotKind,
+    title: str,
+    motion: str,
+    deadline: datetime.datetime,
+    by: User,
+    application=None,
+    organisation: Organisation | None = None,
+) -> Ballot:
+    """Put a question to the Board under the rule in force, and tell every sitting director."""
+    if deadline <= timezone.now():
+        raise ValidationError({"deadline": _("The deadline must be in the future.")})
+    with transaction.atomic():
+        rule = current_rule()
+        ballot = Ballot.objects.create(
+            kind=kind,
+            title=title,
+            motion=motion,
+            deadline=deadline,
+            opened_by=by,
+            application=application,
+            organisation=organisation,
+            quorum_percent=rule.quorum_percent,
+            majority=rule.majority,
+            tie=rule.tie,
+        )
+        for director in sitting_directors():
+            send_to_user(
+                template="board/email/vote_opened",
+                user=director,
+                context={"ballot": ballot, "url": ballot_admin_url(ballot)},
+            )
+    return ballot
+
+
+def _lock(ballot: Ballot) -> Ballot:
+    return Ballot.objects.select_for_update().get(pk=ballot.pk)
+
+
+def cast_vote(*, ballot: Ballot, director: User, choice: Choice, comment: str = "") -> Vote:
+    """Record (or change) a sitting director's vote; decide as soon as the outcome is certain."""
+    comment = comment.strip()
+    if choice == Choice.RECUSED and not comment:
+        raise ValidationError({"comment": _("Say what the conflict of interest is.")})
+    with transaction.atomic():
+        locked = _lock(ballot)
+        if not User.objects.board_directors().filter(pk=director.pk).exists():
+            raise PermissionDenied(_("Only sitting directors of the Board can vote."))
+        if locked.status != BallotStatus.OPEN:
+            raise ValidationError(_("This vote is closed: the Board has decided."))
+        if locked.past_deadline:
+            raise ValidationError(
+                _("The deadline has passed; the President closes the vote with the votes cast.")
+            )
+        vote, _created = Vote.objects.update_or_create(
+            ballot=locked, director=director, defaults={"choice": choice, "comment": comment}
+        )
+        view = tally_of(locked)
+        president_pending = any(d.is_board_president for d in view.not_voted)
+        settled = rules.settled_outcome(
+            view.tally, view.rule, len(view.not_voted), president_pending
+        )
+        if settled is not None:
+            _decide(locked, settled, view, closed_by=None, reason="")
+    return vote
+
+
+def close_ballot(*, ballot: Ballot, by: User, reason: str = "") -> Ballot:
+    """The President closes a vote at its deadline with the votes cast."""
+    with transaction.atomic():
+        locked = _lock(ballot)
+        president = User.objects.board_directors().filter(pk=by.pk, is_board_president=True)
+        if not president.exists():
+            raise PermissionDenied(_("Only the President of the Board closes a vote."))
+        if locked.status != BallotStatus.OPEN:
+            raise ValidationError(_("This vote is already closed."))
+        if not locked.past_deadline:
+            raise ValidationError(_("The vote can be closed once its deadline has passed."))
+        view = tally_of(locked)
+        return _decide(locked, rules.outcome(view.tally, view.rule), view, by, reason)
+
+
+def cancel_ballot(*, ballot: Ballot, reason: str) -> None:
+    """Stop an open vote whose question is gone (an application withdrawn)."""
+    updated = Ballot.objects.filter(pk=ballot.pk, status=BallotStatus.OPEN).update(
+        status=BallotStatus.CANCELLED, decision_reason=reason
+    )
+    if updated:
+        for director in sitting_directors():
+            send_to_user(
+                template="board/email/vote_cancelled",
+                user=director,
+                context={"ballot": ballot, "reason": reason},
+            )
+
+
+def _summary(view: TallyView) -> str:
+    t = view.tally
+    return _(
+        "%(for)d for, %(against)d against, %(abstain)d abstaining, %(recused)d recused, "
+        "%(none)d not voted"
+    ) % {
+        "for": t.for_,
+        "against": t.against,
+        "abstain": t.abstain,
+        "recused": t.recused,
+        "none": t.not_voted,
+    }
+
+
+def _decide(
+    ballot: Ballot, outcome: Outcome, view: TallyView, closed_by: User | None, reason: str
+) -> Ballot:
+    """Record the decision once (the caller holds the row lock) and carry it out."""
+    now = timezone.now()
+    tally = {
+        "for": view.tally.for_,
+        "against": view.tally.against,
+        "abstain": view.tally.abstain,
+        "recused": view.tally.recused,
+        "not_voted": view.tally.not_voted,
+        "president": view.tally.president,
+        "quorum_needed": view.quorum_needed,
+    }
+    full_reason = reason.strip()
+    if not full_reason:
+        full_reason = _("The Board of Directors voted: %(tally)s.") % {"tally": _summary(view)}
+        reasons = [v.comment for v in view.votes if v.choice == Choice.AGAINST and v.comment]
+        if outcome == Outcome.REJECTED and reasons:
+            full_reason += "\n" + "\n".join(f"– {r}" for r in reasons)
+    updated = Ballot.objects.filter(pk=ballot.pk, status=BallotStatus.OPEN).update(
+        status=BallotStatus.DECIDED,
+        outcome=outcome,
+        decided_at=now,
+        closed_by=closed_by,
+        decision_reason=full_reason,
+        tally=tally,
+    )
+    if updated != 1:  # pragma: no cover - the row lock makes this unreachable
+        raise ValidationError(_("This vote is already closed."))
+    ballot.refresh_from_db()
+    _carry_out(ballot, closed_by)
+    return ballot
+
+
+def _carry_out(ballot: Ballot, by: User | None) -> None:
+    if ballot.kind == BallotKind.APPLICATION:
+        from applications.services import carry_out_board_decision
+
+        carry_out_board_decision(ballot=ballot, by=by)
+        return
+    from members import services as members
+
+    organisation = ballot.organisation
+    assert organisation is not None
+    today = timezone.localdate()
+    if ballot.outcome != Outcome.APPROVED:
+        return
+    if ballot.kind == BallotKind.HONORARY:
+        members.start_membership(
+            organisation=organisation,
+            kind=MembershipKind.HONORARY,
+            on=today,
+            by=by,
+            reason=_("Appointed an honorary member by the Board: %(title)s")
+            % {"title": ballot.title},
+        )
+    elif ballot.kind == BallotKind.DISMISSAL:
+        membership = organisation.memberships.current().first()
+        if membership is not None:
+            members.end_membership(
+                membership=membership,
+                reason=EndReason.DISMISSED,
+                note=ballot.motion,
+                on=today,
+                by=by,
+            )
+
+
+def send_vote_reminders(*, now: datetime.datetime | None = None) -> int:
+    """Remind directors who have not voted, once per vote, when its deadline is near.
+
+    Safe to run twice or in two workers: the reminder row is claimed before the email goes out.
+    """
+    now = now or timezone.now()
+    sent = 0
+    due = Ballot.objects.open().filter(deadline__gt=now, deadline__lte=now + REMINDER_WINDOW)
+    directors = sitting_directors()
+    for ballot in due:
+        voted = set(ballot.votes.values_list("director_id", flat=True))
+        for director in directors:
+            if director.pk in voted:
+                continue
+            with transaction.atomic():
+                _reminder, created = VoteReminder.objects.get_or_create(
+                    ballot=ballot, director=director
+                )
+                if created:
+                    send_to_user(
+                        template="board/email/vote_reminder",
+                        user=director,
+                        context={"ballot": ballot, "url": ballot_admin_url(ballot)},
+                    )
+                    sent += 1
+    return sent

@@ -1,0 +1,51 @@
+"""Emails written from templates, in the recipient's language.
+
+``templates/<app>/email/<name>_subject.txt`` and ``<name>_body.txt`` make one message. They are
+handed to Celery when the surrounding transaction commits (see icpc_portal.mail).
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from accounts.models import User
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def send_templated_email(
+    *,
+    template: str,
+    to: Iterable[str],
+    context: dict[str, Any],
+    language: str | None = None,
+    reply_to: Iterable[str] = (),
+) -> None:
+    recipients = [address for address in to if address]
+    if not recipients:
+        return
+    with translation.override(language or settings.LANGUAGE_CODE):
+        context = {"site_url": settings.SITE_URL, **context}
+        subject = render_to_string(f"{template}_subject.txt", context).strip()
+        body = render_to_string(f"{template}_body.txt", context)
+    EmailMessage(
+        subject=f"[ICPC] {' '.join(subject.split())}",
+        body=body,
+        to=recipients,
+        reply_to=list(reply_to),
+    ).send()
+
+
+def send_to_user(*, template: str, user: User, context: dict[str, Any]) -> None:
+    send_templated_email(
+        template=template,
+        to=[user.email],
+        context={"user": user, **context},
+        language=user.language,
+    )
