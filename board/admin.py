@@ -101,9 +101,8 @@ class BallotAdmin(admin.ModelAdmin):
     list_select_related = ["application", "organisation"]
     search_fields = ["title", "application__reference", "organisation__name"]
     change_form_template = "admin/board/ballot/change_form.html"
-    fields = readonly_fields = (
+    readonly_fields = (
         "kind",
-        "title",
         "status",
         "opened_at",
         "opened_by",
@@ -113,6 +112,12 @@ class BallotAdmin(admin.ModelAdmin):
         "closed_by",
         "decision_reason",
     )
+
+    def get_fields(self, request, obj=None):
+        fields = ["kind", "status", "opened_by", "opened_at", "deadline"]
+        if obj is not None and obj.status != BallotStatus.OPEN:
+            fields += ["outcome", "decided_at", "closed_by", "decision_reason"]
+        return fields
 
     def changelist_view(self, request, extra_context=None):
         MineFilter._is_director = request.user.is_board_director  # type: ignore[attr-defined]
