@@ -57,6 +57,47 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class QueueStatusFilter(admin.SimpleListFilter):
+    """Staff land on the queue: what is submitted and not yet decided."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("queue", _("In the queue (not yet decided)")),
+            *[(s.value, s.label) for s in Status if s != Status.DRAFT],
+            ("all", _("All")),
+        ]
+
+    def value(self):
+        return super().value() or "queue"
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "queue":
+            return queryset.in_queue()
+        if value == "all":
+            return queryset
+        return queryset.filter(status=value)
+
+
+SHORT_CATEGORY = {
+    "city": _("City or region"),
+    "ngo": _("NGO"),
+    "institute": _("Institute, university or government"),
+    "private": _("Private sector"),
+}
+
+
 class DocumentInline(admin.TabularInline):
     model = ApplicationDocument
     extra = 0
@@ -115,13 +156,13 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_display = [
         "reference",
         "org_name",
-        "category",
+        "category_short",
         "country",
         "status",
         "submitted_at",
         "waiting",
     ]
-    list_filter = ["status", "category", ("country", CountryFilter), AgeFilter]
+    list_filter = [QueueStatusFilter, "category", ("country", CountryFilter), AgeFilter]
     list_select_related = ["applicant"]
     search_fields = ["reference", "org_name", "org_acronym", "rep_last_name", "rep_email"]
     ordering = ["submitted_at"]
@@ -180,6 +221,14 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("category"), ordering="category")
+    def category_short(self, obj: Application) -> str:
+        return str(SHORT_CATEGORY.get(obj.category, obj.get_category_display()))
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"title": gettext("Applications")}
+        return super().changelist_view(request, {**extra, **(extra_context or {})})
 
     @admin.display(description=_("waiting"), ordering="submitted_at")
     def waiting(self, obj: Application) -> str:
