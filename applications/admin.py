@@ -28,7 +28,7 @@ class AreaOfWorkAdmin(admin.ModelAdmin):
 
 
 class AgeFilter(admin.SimpleListFilter):
-    title = _("waiting for")
+    title = _("waiting time")
     parameter_name = "age"
 
     BANDS = {

@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import STAFF_GROUP, User
 from board import services as board
@@ -54,19 +55,21 @@ DRAFT_FIELDS = (
 
 # What a complete application has, and what to say when it is missing.
 REQUIRED_FOR_SUBMISSION = {
-    "org_name": "Give the organisation's name.",
-    "category": "Choose the statutory category that fits the organisation.",
-    "country": "Choose the country.",
-    "city": "Give the city.",
-    "activities": "Say what the organisation does in crime prevention and community safety.",
-    "rep_first_name": "Give the representative's first name.",
-    "rep_last_name": "Give the representative's last name.",
-    "rep_title": "Give the representative's title or position.",
-    "rep_email": "Give the representative's email address.",
-    "rep_qualification": "Say which qualification the representative has.",
-    "rep_declaration": "Confirm that the representative holds this position.",
-    "motivation": "Say why the organisation wants to join.",
-    "agrees_to_statutes": "The organisation must agree to the statutes to apply.",
+    "org_name": gettext_noop("Give the organisation's name."),
+    "category": gettext_noop("Choose the statutory category that fits the organisation."),
+    "country": gettext_noop("Choose the country."),
+    "city": gettext_noop("Give the city."),
+    "activities": gettext_noop(
+        "Say what the organisation does in crime prevention and community safety."
+    ),
+    "rep_first_name": gettext_noop("Give the representative's first name."),
+    "rep_last_name": gettext_noop("Give the representative's last name."),
+    "rep_title": gettext_noop("Give the representative's title or position."),
+    "rep_email": gettext_noop("Give the representative's email address."),
+    "rep_qualification": gettext_noop("Say which qualification the representative has."),
+    "rep_declaration": gettext_noop("Confirm that the representative holds this position."),
+    "motivation": gettext_noop("Say why the organisation wants to join."),
+    "agrees_to_statutes": gettext_noop("The organisation must agree to the statutes to apply."),
 }
 
 
@@ -91,8 +94,8 @@ def _lock(application: Application) -> Application:
 def _require(application: Application, *statuses: Status) -> None:
     if application.status not in statuses:
         raise ValidationError(
-            _("This application is %(status)s: that cannot be done now.")
-            % {"status": application.get_status_display().lower()}
+            _("This cannot be done while the application's status is “%(status)s”.")
+            % {"status": application.get_status_display()}
         )
 
 

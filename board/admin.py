@@ -37,7 +37,7 @@ class VotingRuleAdmin(admin.ModelAdmin):
 class MineFilter(admin.SimpleListFilter):
     """Directors land on what awaits their vote; everyone can see all votes."""
 
-    title = _("show")
+    title = _("votes to show")
     parameter_name = "show"
 
     def lookups(self, request, model_admin):

@@ -165,7 +165,7 @@ def close_ballot(*, ballot: Ballot, by: User, reason: str = "") -> Ballot:
         locked = _lock(ballot)
         president = User.objects.board_directors().filter(pk=by.pk, is_board_president=True)
         if not president.exists():
-            raise PermissionDenied(_("Only the President of the Board closes a vote."))
+            raise PermissionDenied(_("Only the President of the Board can close a vote."))
         if locked.status != BallotStatus.OPEN:
             raise ValidationError(_("This vote is already closed."))
         if not locked.past_deadline:
