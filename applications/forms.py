@@ -21,6 +21,11 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     widget = MultipleFileInput
 
+    def __init__(self, *args, **kwargs):
+        # Emptiness is told by applications.uploads, with the file's name.
+        kwargs.setdefault("allow_empty_file", True)
+        super().__init__(*args, **kwargs)
+
     def clean(self, data, initial=None):
         if isinstance(data, list | tuple):
             return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
@@ -33,6 +38,7 @@ class ApplicationForm(forms.ModelForm):
     letter = forms.FileField(
         label=_("Signed application letter"),
         required=False,
+        allow_empty_file=True,
         help_text=_(
             "The letter addressed to the President of the Board of Directors, signed. "
             "%(types)s, at most 10 MB."
@@ -47,6 +53,13 @@ class ApplicationForm(forms.ModelForm):
         widget=MultipleFileInput(attrs={"accept": ACCEPT}),
     )
 
+    website = forms.URLField(
+        label=_("website"),
+        required=False,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://"}),
+    )
+
     class Meta:
         model = Application
         fields = [*DRAFT_FIELDS, "areas"]
@@ -54,7 +67,6 @@ class ApplicationForm(forms.ModelForm):
             "activities": forms.Textarea(attrs={"rows": 5}),
             "motivation": forms.Textarea(attrs={"rows": 5}),
             "areas": forms.CheckboxSelectMultiple,
-            "website": forms.URLInput(attrs={"placeholder": "https://"}),
         }
         labels = {
             "rep_declaration": _(
@@ -132,6 +144,12 @@ class ApplicationForm(forms.ModelForm):
 
 class MessageForm(forms.Form):
     message = forms.CharField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 5}))
+    letter = forms.FileField(
+        label=_("A new signed letter (optional: replaces the one you sent)"),
+        required=False,
+        allow_empty_file=True,
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
+    )
     documents = MultipleFileField(
         label=_("Documents to add (optional)"),
         required=False,

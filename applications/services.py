@@ -18,7 +18,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import STAFF_GROUP, User
 from board import services as board
 from board.models import Ballot, BallotKind, Outcome
-from icpc_portal.emails import absolute_url, send_templated_email, send_to_user
+from icpc_portal.emails import absolute_url, send_to_user
 from members import services as members
 from members.models import MembershipKind, Organisation
 
@@ -263,18 +263,13 @@ def answer_information_request(*, application: Application, by: User, message: s
         _require(locked, Status.INFO_REQUESTED)
         _record(locked, Status.SUBMITTED, by, message.strip())
         locked.save(update_fields=["status", "updated_at"])
-        reviewers = User.objects.filter(is_active=True, groups__name=STAFF_GROUP)
-        send_templated_email(
-            template="applications/email/answered",
-            to=[u.email for u in reviewers],
-            context={
-                "application": locked,
-                "message": message.strip(),
-                "url": absolute_url(
-                    reverse("admin:applications_application_change", args=[locked.pk])
-                ),
-            },
-        )
+        admin_url = absolute_url(reverse("admin:applications_application_change", args=[locked.pk]))
+        for reviewer in User.objects.filter(is_active=True, groups__name=STAFF_GROUP):
+            send_to_user(
+                template="applications/email/answered",
+                user=reviewer,
+                context={"application": locked, "message": message.strip(), "url": admin_url},
+            )
     return locked
 
 

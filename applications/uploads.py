@@ -68,12 +68,8 @@ def check_upload(upload: UploadedFile, *, already_uploaded: int = 0) -> FileType
         raise ValidationError(_("“%(name)s” is empty.") % {"name": name}, code="empty")
     if upload.size > MAX_FILE_BYTES:
         raise ValidationError(
-            _("“%(name)s” is %(size)s; each file may be at most %(max)s.")
-            % {
-                "name": name,
-                "size": filesizeformat(upload.size),
-                "max": filesizeformat(MAX_FILE_BYTES),
-            },
+            _("“%(name)s” is larger than %(max)s, the most a file may be.")
+            % {"name": name, "max": filesizeformat(MAX_FILE_BYTES)},
             code="too_large",
         )
     if already_uploaded + upload.size > MAX_APPLICATION_BYTES:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from icpc_portal.admin_site import needs_mfa_setup
 
 from . import services
 from .forms import ApplicationForm, MessageForm, WithdrawForm
@@ -72,9 +73,12 @@ def _store_uploads(form: ApplicationForm, application: Application, user: User) 
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     application = _own(request, pk)
     if not application.is_editable:
-        messages.info(
-            request, _("This application has been submitted and can no longer be edited.")
-        )
+        if application.status == Status.WITHDRAWN:
+            messages.info(request, _("This application was withdrawn; start a new one to apply."))
+        else:
+            messages.info(
+                request, _("This application has been submitted and can no longer be edited.")
+            )
         return redirect("applications:detail", pk=application.pk)
     documents = list(application.documents.all())
     if request.method != "POST":
@@ -98,7 +102,12 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     application = services.save_draft(application=application, data=data, areas=areas)
     documents = list(application.documents.all())
 
-    if request.POST.get("action") == "submit" and not form.errors:
+    if request.POST.get("action") == "submit" and form.errors:
+        # Say everything that is missing at once, not after the first mistake is mended.
+        for field, message in services.missing_for_submission(application).items():
+            if field not in form.errors:
+                form.add_error(field if field in form.fields else None, message)
+    elif request.POST.get("action") == "submit":
         try:
             application = services.submit_application(application=application, by=user)
         except ValidationError as error:
@@ -159,14 +168,16 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = MessageForm(request.POST, request.FILES)
     if application.awaits_applicant:
-        for upload in request.FILES.getlist("documents"):
+        uploads = [(DocumentKind.LETTER, "letter", f) for f in request.FILES.getlist("letter")]
+        uploads += [
+            (DocumentKind.SUPPORTING, "documents", f) for f in request.FILES.getlist("documents")
+        ]
+        for kind, field, upload in uploads:
             try:
-                services.add_document(
-                    application=application, kind=DocumentKind.SUPPORTING, upload=upload, by=user
-                )
+                services.add_document(application=application, kind=kind, upload=upload, by=user)
             except ValidationError as error:
                 for message in error.messages:
-                    form.add_error("documents", message)
+                    form.add_error(field, message)
     if form.is_valid() and not form.errors:
         try:
             services.answer_information_request(
@@ -230,9 +241,12 @@ def can_see_documents(user, application: Application) -> bool:
     """The applicant, the Centre's staff and the Board's directors."""
     if not user.is_authenticated:
         return False
-    return bool(
-        application.applicant_id == user.pk or user.is_centre_staff or user.is_board_director
-    )
+    if application.applicant_id == user.pk:
+        return True
+    if application.status == Status.DRAFT:
+        return False  # a draft is the applicant's own until submitted
+    # The Centre's people reach documents on the same terms as the admin: with two factors.
+    return bool((user.is_centre_staff or user.is_board_director) and not needs_mfa_setup(user))
 
 
 def download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.utils import translation
 
 from accounts.models import User
@@ -17,6 +18,11 @@ from accounts.models import User
 
 def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
+
+
+def _render_text(name: str, context: dict[str, Any]) -> str:
+    """Plain text: what people typed goes out as typed, not HTML-escaped."""
+    return get_template(name).template.render(Context(context, autoescape=False))  # type: ignore[attr-defined]
 
 
 def send_templated_email(
@@ -32,8 +38,8 @@ def send_templated_email(
         return
     with translation.override(language or settings.LANGUAGE_CODE):
         context = {"site_url": settings.SITE_URL, **context}
-        subject = render_to_string(f"{template}_subject.txt", context).strip()
-        body = render_to_string(f"{template}_body.txt", context)
+        subject = _render_text(f"{template}_subject.txt", context).strip()
+        body = _render_text(f"{template}_body.txt", context)
     EmailMessage(
         subject=f"[ICPC] {' '.join(subject.split())}",
         body=body,

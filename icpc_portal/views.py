@@ -3,11 +3,12 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -37,14 +38,17 @@ def cache_for_anonymous(view: Callable[..., HttpResponse]) -> Callable[..., Http
         )
         if not cacheable:
             return view(request, *args, **kwargs)
+        page_cache = caches["pages"]
         key = f"page:{request.path}:{translation.get_language()}"
-        cached = cache.get(key)
+        cached = page_cache.get(key)
         if cached is not None:
-            return HttpResponse(cached, content_type="text/html; charset=utf-8")
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.cookies:
-            response.render() if hasattr(response, "render") else None
-            cache.set(key, response.content, ANONYMOUS_PAGE_SECONDS)
+            response = HttpResponse(cached, content_type="text/html; charset=utf-8")
+        else:
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and not response.cookies:
+                page_cache.set(key, response.content, ANONYMOUS_PAGE_SECONDS)
+        # Whoever has a session gets another page: shared caches must keep them apart.
+        patch_vary_headers(response, ("Cookie", "Accept-Language"))
         return response
 
     return wrapper

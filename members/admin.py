@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .models import Membership, MembershipStatusChange, Organisation, Representative
@@ -35,6 +36,7 @@ class MembershipInline(ReadOnlyInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "category", "country", "city", "created_at"]
     list_filter = ["category", "country"]
     search_fields = ["name", "city"]

@@ -3,7 +3,7 @@ import shutil
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 
 from tests import factories
@@ -21,9 +21,11 @@ def need(service: str, available: bool, why: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()
 
 
 @pytest.fixture

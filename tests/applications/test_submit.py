@@ -1,0 +1,328 @@
+"""Submitting the application: all is checked, it gets its reference, the applicant is told."""
+
+import datetime
+import threading
+import zoneinfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from applications import services
+from applications.models import (
+    Application,
+    ApplicationDocument,
+    ApplicationEvent,
+    DocumentKind,
+    Status,
+)
+from tests.applications.conftest import (
+    COMPLETE,
+    complete_draft,
+    field_errors,
+    form_data,
+    input_value,
+    pdf_upload,
+    submitted_application,
+)
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+MONTREAL = zoneinfo.ZoneInfo("America/Montreal")
+
+
+def submit(client, application: Application, fields: dict | None = None, **extra):
+    return client.post(
+        reverse("applications:edit", args=[application.pk]),
+        form_data(fields, action="submit", **extra),
+    )
+
+
+def test_incomplete_application_is_refused_with_a_message_next_to_each_missing_field(
+    applicant_client, applicant, mailoutbox
+):
+    draft = services.start_application(applicant=applicant)
+
+    response = submit(applicant_client, draft, {"city": "Lyon"})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert field_errors(html, "org_name") == "Give the organisation's name."
+    assert field_errors(html, "category") == (
+        "Choose the statutory category that fits the organisation."
+    )
+    assert field_errors(html, "rep_qualification") == (
+        "Say which qualification the representative has."
+    )
+    assert field_errors(html, "rep_declaration") == (
+        "Confirm that the representative holds this position."
+    )
+    assert field_errors(html, "agrees_to_statutes") == (
+        "The organisation must agree to the statutes to apply."
+    )
+    assert field_errors(html, "letter") == (
+        "Upload the signed application letter addressed to the President of the Board."
+    )
+    # What was given is neither flagged nor lost.
+    assert field_errors(html, "city") == ""
+    assert input_value(html, "city") == "Lyon"
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT
+    assert draft.reference is None
+    assert draft.city == "Lyon"
+    assert mailoutbox == []
+
+
+def test_a_complete_application_without_its_letter_is_refused_under_the_letter_field(
+    applicant_client, applicant
+):
+    draft = complete_draft(applicant, letter=False)
+
+    response = submit(applicant_client, draft)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Upload the signed application letter" in field_errors(html, "letter")
+    assert field_errors(html, "org_name") == ""
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT
+
+
+def test_a_complete_application_gets_the_first_reference_of_the_year(
+    applicant_client, applicant, mailoutbox
+):
+    draft = complete_draft(applicant)
+    before = timezone.now()
+
+    response = submit(applicant_client, draft)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("applications:detail", args=[draft.pk])
+    application = Application.objects.get(pk=draft.pk)
+    assert application.reference == f"APP-{timezone.localdate().year}-0001"
+    assert application.status == Status.SUBMITTED
+    assert application.submitted_at is not None
+    assert before <= application.submitted_at <= timezone.now()
+    page = applicant_client.get(response["Location"]).content.decode()
+    assert application.reference in page
+    assert "is submitted; a confirmation is on its way by email" in page
+
+
+def test_the_next_application_gets_the_next_reference(client, applicant):
+    year = timezone.localdate().year
+    first = services.submit_application(application=complete_draft(applicant), by=applicant)
+    other = UserFactory()
+    client.force_login(other)
+
+    response = submit(client, complete_draft(other))
+
+    assert response.status_code == 302
+    assert first.reference == f"APP-{year}-0001"
+    assert Application.objects.get(applicant=other).reference == f"APP-{year}-0002"
+
+
+def test_references_are_numbered_afresh_each_year_in_the_centres_time_zone(applicant, monkeypatch):
+    def submit_at(moment: datetime.datetime) -> str:
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        draft = complete_draft(applicant)
+        return services.submit_application(application=draft, by=applicant).reference
+
+    # 23:30 in Montreal on New Year's Eve is already 1 January in UTC.
+    assert submit_at(datetime.datetime(2031, 12, 31, 23, 30, tzinfo=MONTREAL)) == "APP-2031-0001"
+    assert submit_at(datetime.datetime(2031, 12, 31, 23, 45, tzinfo=MONTREAL)) == "APP-2031-0002"
+    assert submit_at(datetime.datetime(2032, 1, 1, 0, 15, tzinfo=MONTREAL)) == "APP-2032-0001"
+    assert submit_at(datetime.datetime(2032, 1, 2, 9, 0, tzinfo=MONTREAL)) == "APP-2032-0002"
+
+
+def test_submission_is_recorded_in_the_timeline_as_done_by_the_applicant(
+    applicant_client, applicant
+):
+    draft = complete_draft(applicant)
+
+    submit(applicant_client, draft)
+
+    events = list(ApplicationEvent.objects.filter(application=draft).order_by("at", "pk"))
+    assert [(e.from_status, e.to_status) for e in events] == [
+        ("", Status.DRAFT),
+        (Status.DRAFT, Status.SUBMITTED),
+    ]
+    assert events[-1].actor == applicant
+
+
+def test_the_applicant_is_emailed_a_confirmation_with_the_reference(
+    applicant_client, applicant, mailoutbox
+):
+    draft = complete_draft(applicant)
+
+    submit(applicant_client, draft)
+
+    reference = Application.objects.get(pk=draft.pk).reference
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == [applicant.email]
+    assert reference in message.subject
+    assert reference in message.body
+    assert COMPLETE["org_name"] in message.body
+    assert f"/applications/{draft.pk}/" in message.body
+
+
+def test_a_submitted_application_can_no_longer_be_edited(applicant_client, applicant):
+    application = services.submit_application(application=complete_draft(applicant), by=applicant)
+    edit = reverse("applications:edit", args=[application.pk])
+    detail = reverse("applications:detail", args=[application.pk])
+
+    response = applicant_client.get(edit)
+    assert response.status_code == 302
+    assert response["Location"] == detail
+
+    response = applicant_client.post(
+        edit, form_data({**COMPLETE, "org_name": "Changed afterwards"}, action="save")
+    )
+    assert response.status_code == 302
+    assert response["Location"] == detail
+    application.refresh_from_db()
+    assert application.org_name == COMPLETE["org_name"]
+
+    with pytest.raises(ValidationError):
+        services.save_draft(application=application, data={"org_name": "Changed"}, areas=None)
+    application.refresh_from_db()
+    assert application.org_name == COMPLETE["org_name"]
+
+
+def test_a_submitted_application_takes_no_new_documents_and_keeps_its_letter(applicant):
+    application = services.submit_application(application=complete_draft(applicant), by=applicant)
+    letter = application.documents.get()
+
+    with pytest.raises(ValidationError):
+        services.add_document(
+            application=application,
+            kind=DocumentKind.LETTER,
+            upload=pdf_upload("another.pdf"),
+            by=applicant,
+        )
+    with pytest.raises(ValidationError):
+        services.remove_document(document=letter, by=applicant)
+
+    assert list(application.documents.all()) == [letter]
+
+
+def test_an_application_is_submitted_only_once(applicant, mailoutbox):
+    application = services.submit_application(application=complete_draft(applicant), by=applicant)
+
+    with pytest.raises(ValidationError):
+        services.submit_application(application=application, by=applicant)
+
+    application.refresh_from_db()
+    assert application.reference.endswith("-0001")
+    assert len(mailoutbox) == 1
+
+
+def test_a_letter_sent_along_with_a_mistake_is_kept_so_it_need_not_be_sent_again(
+    applicant_client, applicant, mailoutbox
+):
+    draft = complete_draft(applicant, letter=False)
+
+    response = submit(
+        applicant_client,
+        draft,
+        {**COMPLETE, "website": "not a url"},
+        letter=pdf_upload("Signed letter.pdf"),
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert field_errors(html, "website") == "Enter a valid URL."
+    assert field_errors(html, "letter") == ""
+    letter = ApplicationDocument.objects.get(application=draft)
+    assert letter.kind == DocumentKind.LETTER
+    assert letter.original_name == "Signed letter.pdf"
+    assert letter.file.storage.exists(letter.file.name)
+    # The page lists the letter, with a link to it.
+    assert "Signed letter.pdf" in html
+    assert reverse("applications:document", args=[draft.pk, letter.pk]) in html
+    assert Application.objects.get(pk=draft.pk).status == Status.DRAFT
+    assert mailoutbox == []
+
+    # Corrected, without uploading the letter again, it goes through.
+    response = submit(applicant_client, draft, COMPLETE)
+
+    assert response.status_code == 302
+    assert Application.objects.get(pk=draft.pk).status == Status.SUBMITTED
+    assert ApplicationDocument.objects.filter(application=draft).count() == 1
+
+
+def test_the_confirmation_email_writes_names_as_typed(mailoutbox):
+    applicant = UserFactory(first_name="Liam", last_name="O'Connor")
+
+    submitted_application(applicant, org_name="Parents & Youth Safety Network")
+
+    body = mailoutbox[0].body
+    assert "Hello Liam O'Connor," in body
+    assert "membership application of Parents & Youth Safety Network." in body
+
+
+def race(*calls):
+    """Run the calls in threads released together; each result is a return value or an error."""
+    barrier = threading.Barrier(len(calls), timeout=10)
+    results: list[object] = [None] * len(calls)
+
+    def run(index: int, call) -> None:
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001 - the test inspects every outcome
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a submission is stuck"
+    return results
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_applications_submitted_at_once_get_different_references(postgres, mailoutbox):
+    # No counter for the year yet: both submissions would create it.
+    applicants = [UserFactory(), UserFactory()]
+    drafts = [complete_draft(person) for person in applicants]
+
+    results = race(
+        *[
+            lambda draft=draft, person=person: services.submit_application(
+                application=draft, by=person
+            )
+            for draft, person in zip(drafts, applicants, strict=True)
+        ]
+    )
+
+    assert all(isinstance(result, Application) for result in results), results
+    year = timezone.localdate().year
+    references = sorted(Application.objects.values_list("reference", flat=True))
+    assert references == [f"APP-{year}-0001", f"APP-{year}-0002"]
+    assert len(mailoutbox) == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_double_click_on_submit_submits_once(postgres, applicant, mailoutbox):
+    draft = complete_draft(applicant)
+
+    results = race(
+        lambda: services.submit_application(application=draft, by=applicant),
+        lambda: services.submit_application(application=draft, by=applicant),
+    )
+
+    submitted = [r for r in results if isinstance(r, Application)]
+    refused = [r for r in results if not isinstance(r, Application)]
+    assert len(submitted) == 1, results
+    assert len(refused) == 1 and isinstance(refused[0], ValidationError), results
+    draft.refresh_from_db()
+    assert draft.reference == f"APP-{timezone.localdate().year}-0001"
+    assert draft.events.filter(to_status=Status.SUBMITTED).count() == 1
+    assert len(mailoutbox) == 1
