@@ -142,6 +142,7 @@ class SendToBoardForm(forms.Form):
         label=_("The vote closes on"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text=_("Montréal time. Directors who have not voted are reminded 48 hours before."),
     )
 
     def clean_deadline(self):
@@ -334,6 +335,11 @@ class ApplicationAdmin(admin.ModelAdmin):
         application = self.get_object(request, object_id)
         can_review = request.user.has_perm("applications.review_application")
         extra = {
+            # Everything here is read-only: staff act through the buttons at the top.
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
             "can_request_information": bool(
                 application and can_review and application.status == Status.SUBMITTED
             ),

@@ -54,7 +54,8 @@ class ApplicationForm(forms.ModelForm):
     )
 
     website = forms.URLField(
-        label=_("website"),
+        label=_("Website"),
+        max_length=200,
         required=False,
         assume_scheme="https",
         widget=forms.URLInput(attrs={"placeholder": "https://"}),
@@ -85,7 +86,15 @@ class ApplicationForm(forms.ModelForm):
             ),
         }
 
-    def __init__(self, *args, documents=(), **kwargs):
+    def show_documents(self, documents) -> None:
+        """Tell the applicant the letter is already there, so they do not send it twice."""
+        letter = next((d for d in documents if d.kind == "letter"), None)
+        if letter is not None:
+            self.fields["letter"].help_text = _(
+                "Uploaded: “%(name)s”. Choose a file only to replace it."
+            ) % {"name": letter.original_name}
+
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.required = False
@@ -96,6 +105,7 @@ class ApplicationForm(forms.ModelForm):
         self.fields["rep_qualification"].widget = forms.RadioSelect(choices=Qualification.choices)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True
         self.helper.layout = Layout(
             Fieldset(
                 _("1. The organisation"),

@@ -83,6 +83,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     documents = list(application.documents.all())
     if request.method != "POST":
         form = ApplicationForm(instance=application)
+        form.show_documents(documents)
         return render(
             request,
             "applications/edit.html",
@@ -101,6 +102,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     areas = None if "areas" in form.errors else list(form.cleaned_data.get("areas") or [])
     application = services.save_draft(application=application, data=data, areas=areas)
     documents = list(application.documents.all())
+    form.show_documents(documents)
 
     if request.POST.get("action") == "submit" and form.errors:
         # Say everything that is missing at once, not after the first mistake is mended.

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
+from accounts.models import BOARD_GROUP, User
 
 from . import services
 from .models import Ballot, BallotStatus, Choice, Vote, VotingRule
@@ -48,6 +48,10 @@ class MineFilter(admin.SimpleListFilter):
             ("all", _("All")),
         ]
 
+    def __init__(self, request, params, model, model_admin):
+        self._is_director = getattr(request.user, "is_board_director", False)
+        super().__init__(request, params, model, model_admin)
+
     def value(self):
         value = super().value()
         if value is None:
@@ -65,9 +69,7 @@ class MineFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         if value == "awaiting":
-            return queryset.filter(status=BallotStatus.OPEN).exclude(
-                votes__director_id=request.user.pk
-            )
+            return queryset.awaiting_vote_of(request.user)
         if value == "open":
             return queryset.filter(status=BallotStatus.OPEN)
         if value == "closed":
@@ -80,7 +82,12 @@ class VoteForm(forms.Form):
         label=_("Your vote"), choices=Choice.choices, widget=forms.RadioSelect
     )
     comment = forms.CharField(
-        label=_("Comment (required when you recuse yourself: say what the conflict is)"),
+        label=_("Comment"),
+        help_text=_(
+            "Required when you recuse yourself: say what the conflict of interest is. If the "
+            "Board rejects the application without a reason from the President, the comments "
+            "of those who voted against are sent to the applicant as the Board's reason."
+        ),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
@@ -119,10 +126,6 @@ class BallotAdmin(admin.ModelAdmin):
             fields += ["outcome", "decided_at", "closed_by", "decision_reason"]
         return fields
 
-    def changelist_view(self, request, extra_context=None):
-        MineFilter._is_director = request.user.is_board_director  # type: ignore[attr-defined]
-        return super().changelist_view(request, extra_context)
-
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ballot]:
         mine = Vote.objects.filter(ballot=OuterRef("pk"), director_id=request.user.pk).values(
             "choice"
@@ -130,7 +133,17 @@ class BallotAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(vote_count=Count("votes", distinct=True), my_choice=Subquery(mine[:1]))
+            .annotate(
+                vote_count=Count(
+                    "votes",
+                    filter=Q(
+                        votes__director__is_active=True,
+                        votes__director__groups__name=BOARD_GROUP,
+                    ),
+                    distinct=True,
+                ),
+                my_choice=Subquery(mine[:1]),
+            )
         )
 
     def has_add_permission(self, request) -> bool:

@@ -83,7 +83,10 @@ class BallotQuerySet(models.QuerySet["Ballot"]):
         return self.filter(status=BallotStatus.OPEN)
 
     def awaiting_vote_of(self, director) -> "BallotQuerySet":
-        return self.open().exclude(votes__director=director)
+        """Open votes this director has not voted on and can still vote on."""
+        return (
+            self.open().filter(deadline__gt=timezone.now()).exclude(votes__director_id=director.pk)
+        )
 
 
 class Ballot(models.Model):

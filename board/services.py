@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from icpc_portal.emails import absolute_url, send_to_user
-from members.models import EndReason, MembershipKind, Organisation
+from members.models import EndReason, Membership, MembershipKind, Organisation, Representative
 
 from . import rules
 from .models import (
@@ -104,6 +104,16 @@ def open_ballot(
     """Put a question to the Board under the rule in force, and tell every sitting director."""
     if deadline <= timezone.now():
         raise ValidationError({"deadline": _("The deadline must be in the future.")})
+    if kind != BallotKind.APPLICATION:
+        if organisation is None:
+            raise ValidationError(_("Say which organisation the vote is about."))
+        is_member = Membership.objects.current().filter(organisation=organisation).exists()
+        if kind == BallotKind.HONORARY and is_member:
+            raise ValidationError(_("This organisation is already a member."))
+        if kind == BallotKind.DISMISSAL and not is_member:
+            raise ValidationError(_("This organisation is not a member: there is nothing to end."))
+        if kind == BallotKind.DISMISSAL and not motion.strip():
+            raise ValidationError({"motion": _("State the cause: the member is told it.")})
     with transaction.atomic():
         rule = current_rule()
         ballot = Ballot.objects.create(
@@ -269,6 +279,13 @@ def _carry_out(ballot: Ballot, by: User | None) -> None:
                 on=today,
                 by=by,
             )
+            representatives = Representative.objects.current().filter(organisation=organisation)
+            for representative in representatives.select_related("user"):
+                send_to_user(
+                    template="members/email/dismissed",
+                    user=representative.user,
+                    context={"organisation": organisation, "reason": ballot.motion},
+                )
 
 
 def send_vote_reminders(*, now: datetime.datetime | None = None) -> int:

@@ -152,9 +152,11 @@ def test_password_reset_link_sets_a_new_password_that_signs_in(client, mailoutbo
     response = client.post(
         set_password_path, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
     )
+    # The new password signs the person in at once (ACCOUNT_LOGIN_ON_PASSWORD_RESET).
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/password/reset/key/done/"
-    assert signed_in_user_id(client) is None
+    assert response["Location"] == "/accounts/profile/"
+    assert signed_in_user_id(client) == str(user.pk)
+    client.post("/accounts/logout/")
 
     old = client.post(
         "/accounts/login/", {"login": "forgetful@example.org", "password": factories.PASSWORD}

@@ -1,8 +1,14 @@
 """Browser fixtures: one headless Debian Chromium per module, a fresh context per test."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
+from django.conf import settings
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.operations import RunPython
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -88,3 +94,34 @@ def page(context: BrowserContext) -> Iterator[Page]:
         yield page
     finally:
         page.close()
+
+
+@pytest.fixture
+def migrated_data(transactional_db) -> None:
+    """The rows the project's own data migrations make: the Staff and Board groups with their
+    permissions, the areas of work, the voting rule.
+
+    A live-server test runs on a database that is emptied after each test, data migrations'
+    rows included, so a test that needs them cannot count on running first. Each RunPython
+    step of the project's apps (written to run twice safely: get_or_create) runs again here,
+    with the migrated models, as `migrate` runs it. Third-party migrations are left alone.
+    """
+    root = Path(settings.BASE_DIR).resolve()
+    ours = {
+        config.label
+        for config in django_apps.get_app_configs()
+        if Path(config.path).resolve().is_relative_to(root)
+        and "site-packages" not in Path(config.path).parts
+    }
+    loader = MigrationLoader(connection)
+    state_apps = loader.project_state().apps
+    done: set[tuple[str, str]] = set()
+    with connection.schema_editor() as editor:
+        for leaf in sorted(loader.graph.leaf_nodes()):
+            for key in loader.graph.forwards_plan(leaf):
+                if key in done or key[0] not in ours:
+                    continue
+                done.add(key)
+                for operation in loader.graph.nodes[key].operations:
+                    if isinstance(operation, RunPython):
+                        operation.code(state_apps, editor)

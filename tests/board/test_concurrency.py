@@ -1,0 +1,93 @@
+"""Two directors' final votes at the same moment, on PostgreSQL: the Board decides once."""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from board.models import BallotStatus, Choice, Outcome, Vote
+from members.models import Membership, MembershipStatusChange, Organisation, Representative
+from tests.board.conftest import application_with_board, vote
+
+# Each thread opens its own connection, so the test data must really be committed.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def race(*calls: Callable[[], object]) -> list[object]:
+    """Run the calls in threads released together; each result is a return value or an error."""
+    barrier = threading.Barrier(len(calls), timeout=10)
+    results: list[object] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001 - the test inspects every outcome
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a vote is stuck"
+    return results
+
+
+def test_two_final_votes_at_once_decide_the_application_once(
+    postgres, board, rule, applicant, staff, mailoutbox
+):
+    application, ballot = application_with_board(applicant=applicant, staff=staff)
+    # Quorum 50 % of 7 is 4. Three for: whichever of the next two votes for lands first makes
+    # the approval certain (4 for, and the 3 others cannot outvote it).
+    for director in board.directors[:3]:
+        vote(ballot, director, Choice.FOR)
+    first, second = board.directors[3], board.directors[4]
+    mailoutbox.clear()
+
+    results = race(
+        lambda: vote(ballot, first, Choice.FOR),
+        lambda: vote(ballot, second, Choice.FOR),
+    )
+
+    errors = [r for r in results if isinstance(r, Exception)]
+    recorded = [r for r in results if isinstance(r, Vote)]
+    assert len(recorded) >= 1, results
+    assert len(recorded) + len(errors) == 2, results
+    for error in errors:  # a clean refusal, never a database error
+        assert isinstance(error, ValidationError), repr(error)
+        assert "This vote is closed" in " ".join(error.messages)
+    ballot.refresh_from_db()
+    assert (ballot.status, ballot.outcome) == (BallotStatus.DECIDED, Outcome.APPROVED)
+    assert ballot.tally["for"] == 3 + len(recorded)
+    assert ballot.votes.count() == 3 + len(recorded)
+    assert Organisation.objects.count() == 1
+    assert Membership.objects.count() == 1
+    assert MembershipStatusChange.objects.count() == 1
+    assert Representative.objects.count() == 1
+    application.refresh_from_db()
+    assert application.organisation == Organisation.objects.get()
+    assert application.events.filter(to_status="approved").count() == 1
+    welcomes = [m for m in mailoutbox if m.to == [applicant.email]]
+    assert len(welcomes) == 1, [m.subject for m in welcomes]
+    assert "is now a member" in welcomes[0].subject
+
+
+def test_one_director_voting_twice_at_once_leaves_one_vote(postgres, board, rule, applicant, staff):
+    application, ballot = application_with_board(applicant=applicant, staff=staff)
+    director = board.others[0]
+
+    results = race(
+        lambda: vote(ballot, director, Choice.FOR),
+        lambda: vote(ballot, director, Choice.AGAINST, "On reflection, no."),
+    )
+
+    assert all(isinstance(r, Vote) for r in results), results
+    (only,) = Vote.objects.filter(ballot=ballot, director=director)
+    assert only.choice in (Choice.FOR, Choice.AGAINST)
+    ballot.refresh_from_db()
+    assert ballot.status == BallotStatus.OPEN
