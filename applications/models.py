@@ -174,7 +174,9 @@ class Application(models.Model):
         return self.documents.aggregate(total=Sum("size"))["total"] or 0
 
 
-private_storage = FileSystemStorage(location=settings.MEDIA_ROOT, base_url=None)
+# Files live under MEDIA_ROOT (read when used, so nothing machine-specific is in a migration).
+# No URL serves MEDIA_ROOT: documents go out only through applications.views.download.
+private_storage = FileSystemStorage()
 
 
 def document_path(instance: "ApplicationDocument", filename: str) -> str:

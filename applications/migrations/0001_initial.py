@@ -105,7 +105,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('letter', 'Signed application letter'), ('supporting', 'Supporting document')], max_length=16, verbose_name='kind')),
-                ('file', models.FileField(storage=django.core.files.storage.FileSystemStorage(base_url=None, location='/work/main/var/media'), upload_to=applications.models.document_path, verbose_name='file')),
+                ('file', models.FileField(storage=django.core.files.storage.FileSystemStorage(), upload_to=applications.models.document_path, verbose_name='file')),
                 ('original_name', models.CharField(max_length=255, verbose_name='file name')),
                 ('content_type', models.CharField(max_length=100, verbose_name='type')),
                 ('size', models.PositiveIntegerField(verbose_name='size in bytes')),
