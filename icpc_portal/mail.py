@@ -8,10 +8,7 @@ for a developer). Without a broker the task runs in-process, right after the com
 
 from typing import Any
 
-from celery import shared_task
-from django.conf import settings
-from django.core.cache import cache
-from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import make_msgid
 
@@ -52,31 +49,10 @@ def message_from_dict(data: dict[str, Any]) -> EmailMultiAlternatives:
     return message
 
 
-@shared_task(
-    name="icpc_portal.send_email",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=900,
-    max_retries=8,
-)
-def send_email(data: dict[str, Any]) -> int:
-    """Deliver one message. Retried with back-off while the mail server is unreachable.
-
-    Idempotent: a message redelivered by the broker (acks_late) is not sent a second time.
-    """
-    claim = f"email-sent:{data['headers']['Message-ID']}"
-    if not cache.add(claim, True, timeout=7 * 24 * 3600):
-        return 0
-    try:
-        connection = get_connection(settings.EMAIL_DELIVERY_BACKEND, fail_silently=False)
-        return connection.send_messages([message_from_dict(data)]) or 0
-    except BaseException:
-        cache.delete(claim)
-        raise
-
-
 class CeleryEmailBackend(BaseEmailBackend):
     def send_messages(self, email_messages) -> int:
+        from .tasks import send_email
+
         count = 0
         for message in email_messages:
             send_email.delay_on_commit(message_to_dict(message))  # type: ignore[attr-defined]

@@ -1,13 +1,17 @@
+import subprocess
+import sys
 import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
 
 from icpc_portal.celery import app as celery_app
-from icpc_portal.mail import message_from_dict, message_to_dict, send_email
+from icpc_portal.mail import message_from_dict, message_to_dict
+from icpc_portal.tasks import send_email
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 
@@ -81,3 +85,22 @@ def test_a_real_celery_worker_delivers_the_email(queued_email, redis_url, monkey
         while not mail.outbox and time.monotonic() < deadline:
             time.sleep(0.1)
     assert [(m.subject, m.to) for m in mail.outbox] == [("Welcome", ["member@example.org"])]
+
+
+def test_a_fresh_worker_process_knows_every_task_the_portal_queues():
+    """The worker finds tasks through autodiscovery of each app's tasks.py: check it does,
+    in a process of its own, as a real worker starts."""
+    script = (
+        "from icpc_portal.celery import app; app.loader.import_default_modules(); "
+        "print('\\n'.join(sorted(app.tasks)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=settings.BASE_DIR,
+    )
+    registered = set(done.stdout.split())
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"icpc_portal.send_email", *scheduled} <= registered
