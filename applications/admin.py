@@ -158,7 +158,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         "reference",
         "org_name",
         "category_short",
-        "country",
+        "country_name",
         "status",
         "submitted_at",
         "waiting",
@@ -222,6 +222,11 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("country"), ordering="country")
+    def country_name(self, obj: Application) -> str:
+        # One name per row; the admin's default would translate every country for every row.
+        return str(obj.country.name) if obj.country else "–"
 
     @admin.display(description=_("category"), ordering="category")
     def category_short(self, obj: Application) -> str:

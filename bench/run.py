@@ -41,6 +41,9 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
     # The demo account whose session loads the page (seed_demo's people), if any.
     signed_in_as: str | None = None
+    # Concurrent connections: public pages face the crowd; the Centre's staff and Board are a
+    # handful of people. The bare view it is compared with gets the same number.
+    connections: int = 16
 
 
 # The pages measured, in order. Later issues add theirs here.
@@ -49,8 +52,15 @@ PAGES: list[Page] = [
     Page("home-fr", "/fr/", {"Accept-Language": "fr"}),
     Page("healthz", "/healthz"),
     # The staff queue and the Board's list over BENCH_SIZE applications (seed_demo --size).
-    Page("admin-queue", "/admin/applications/application/", signed_in_as="staff@example.org"),
-    Page("admin-votes", "/admin/board/ballot/", signed_in_as="director2@example.org"),
+    Page(
+        "admin-queue",
+        "/admin/applications/application/",
+        signed_in_as="staff@example.org",
+        connections=2,
+    ),
+    Page(
+        "admin-votes", "/admin/board/ballot/", signed_in_as="director2@example.org", connections=2
+    ),
 ]
 SIZE = int(os.environ.get("BENCH_SIZE", "10000"))
 
@@ -69,7 +79,7 @@ REPORT_LUA = Path(__file__).resolve().parent / "report.lua"
 
 # The same for the portal and for bare Django.
 GUNICORN_ARGS = ["--workers", "2", "--worker-class", "sync", "--log-level", "warning"]
-WRK_ARGS = ["--threads", "2", "--connections", "16", "--timeout", "5s"]
+WRK_ARGS = ["--threads", "2", "--timeout", "5s"]
 SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 VERBOSE = os.environ.get("BENCH_VERBOSE", "") not in ("", "0")
@@ -204,9 +214,10 @@ def check_page(server: Server, path: str, headers: dict[str, str]) -> None:
         )
 
 
-def wrk(url: str, headers: dict[str, str], seconds: int) -> Run:
+def wrk(url: str, headers: dict[str, str], seconds: int, connections: int = 16) -> Run:
     """One wrk run; its numbers come from report.lua's done() hook."""
-    command = ["wrk", *WRK_ARGS, "--duration", f"{seconds}s", "--script", str(REPORT_LUA)]
+    command = ["wrk", *WRK_ARGS, "--connections", str(max(connections, 2))]
+    command += ["--duration", f"{seconds}s", "--script", str(REPORT_LUA)]
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]
     result = subprocess.run(command + [url], capture_output=True, text=True, check=False)
@@ -326,14 +337,15 @@ def bench() -> int:
             check_page(portal, page.path, page.headers)
         print(
             f"bench: portal ({describe_services()}) and bare Django under gunicorn "
-            f"{' '.join(GUNICORN_ARGS)}; wrk {' '.join(WRK_ARGS)}, "
+            f"{' '.join(GUNICORN_ARGS)}; wrk {' '.join(WRK_ARGS)} (16 connections, "
+            "2 for the admin pages), "
             f"{ROUNDS} x {SECONDS}s per side and page",
             file=sys.stderr,
         )
 
         wrk(f"{bare.base_url}/", {}, WARMUP_SECONDS)
         for page in pages:
-            wrk(portal.base_url + page.path, page.headers, WARMUP_SECONDS)
+            wrk(portal.base_url + page.path, page.headers, WARMUP_SECONDS, page.connections)
 
         all_bare: list[Run] = []
         ok = True
@@ -348,7 +360,7 @@ def bench() -> int:
                 if round_ % 2:  # alternate which side goes first: a slow spell favours neither
                     sides.reverse()
                 for runs, url, headers in sides:
-                    runs.append(wrk(url, headers, SECONDS))
+                    runs.append(wrk(url, headers, SECONDS, page.connections))
                     if VERBOSE:
                         run = runs[-1]
                         print(

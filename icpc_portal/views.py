@@ -76,8 +76,10 @@ def _broker_state() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "in-process"
     try:
-        with celery_app.connection_for_write() as conn:
+        # A pooled connection: a probe every few seconds should not open a new one each time.
+        with celery_app.pool.acquire(block=True, timeout=2) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
+            conn.default_channel.client.ping()
     except Exception as exc:  # noqa: BLE001 - any failure means the broker is not usable
         log.warning("healthz: broker unreachable: %s", exc)
         return "unreachable"

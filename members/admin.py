@@ -37,10 +37,15 @@ class MembershipInline(ReadOnlyInline):
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ["name", "category", "country", "city", "created_at"]
+    list_display = ["name", "category", "country_name", "city", "created_at"]
     list_filter = ["category", "country"]
     search_fields = ["name", "city"]
     inlines = [RepresentativeInline, MembershipInline]
+
+    @admin.display(description=_("country"), ordering="country")
+    def country_name(self, obj: Organisation) -> str:
+        # One name per row; the admin's default would translate every country for every row.
+        return str(obj.country.name)
 
 
 @admin.register(Representative)

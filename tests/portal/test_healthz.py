@@ -1,10 +1,9 @@
 """/healthz: what a load balancer or monitor asks to know whether the portal can serve."""
 
-import functools
-
 import pytest
 from django.conf import settings
 from django.db import OperationalError, connection
+from kombu import Connection
 
 from icpc_portal import views
 from tests.conftest import need
@@ -61,11 +60,8 @@ def test_healthz_checks_the_broker_when_tasks_go_to_a_worker(client, redis_url):
 def test_healthz_answers_503_when_the_broker_is_unreachable(client, settings, monkeypatch):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app = views.celery_app
-    monkeypatch.setattr(
-        app,
-        "connection_for_write",
-        functools.partial(type(app).connection_for_write, app, UNREACHABLE_BROKER),
-    )
+    unreachable = Connection(UNREACHABLE_BROKER).Pool(limit=1)
+    monkeypatch.setattr(type(app), "pool", property(lambda self: unreachable))
     monkeypatch.setattr("kombu.utils.functional.sleep", lambda seconds: None)  # no retry wait
 
     response = client.get("/healthz")
