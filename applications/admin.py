@@ -226,7 +226,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     @admin.display(description=_("country"), ordering="country")
     def country_name(self, obj: Application) -> str:
         # One name per row; the admin's default would translate every country for every row.
-        return str(obj.country.name) if obj.country else "–"
+        return str(obj.country.name) if obj.country else "–"  # type: ignore[attr-defined]
 
     @admin.display(description=_("category"), ordering="category")
     def category_short(self, obj: Application) -> str:

@@ -77,9 +77,12 @@ def _broker_state() -> str:
         return "in-process"
     try:
         # A pooled connection: a probe every few seconds should not open a new one each time.
-        with celery_app.pool.acquire(block=True, timeout=2) as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-            conn.default_channel.client.ping()
+        conn = celery_app.pool.acquire(block=True, timeout=2)
+        try:
+            conn.ensure_connection(max_retries=1, timeout=2)  # type: ignore[attr-defined]
+            conn.default_channel.client.ping()  # type: ignore[attr-defined]
+        finally:
+            conn.release()
     except Exception as exc:  # noqa: BLE001 - any failure means the broker is not usable
         log.warning("healthz: broker unreachable: %s", exc)
         return "unreachable"

@@ -45,7 +45,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     @admin.display(description=_("country"), ordering="country")
     def country_name(self, obj: Organisation) -> str:
         # One name per row; the admin's default would translate every country for every row.
-        return str(obj.country.name)
+        return str(obj.country.name)  # type: ignore[attr-defined]
 
 
 @admin.register(Representative)
