@@ -10,7 +10,8 @@ each side gives one line:
     bench <name>: <requests/s> req/s, p95 <ms> ms, <ratio> of bare Django
 
 A benchmark, not a test: CI does not run it. Knobs: BENCH_SECONDS (per wrk run, default 3),
-BENCH_ROUNDS (default 5), BENCH_VERBOSE=1 (each wrk run on stderr).
+BENCH_ROUNDS (default 5), BENCH_VERBOSE=1 (each wrk run on stderr), BENCH_PAGES=name,name (only
+those pages), BENCH_SIZE (applications and member organisations in the database, default 10000).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import subprocess
 import sys
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -296,7 +297,7 @@ def signed_in(page: Page, env: dict[str, str]) -> Page:
         return page
     key = manage(env, "shell", "-c", SESSION_SCRIPT.format(email=page.signed_in_as)).strip()
     cookie = f"sessionid={key.splitlines()[-1]}"
-    return Page(page.name, page.path, {**page.headers, "Cookie": cookie}, page.signed_in_as)
+    return replace(page, headers={**page.headers, "Cookie": cookie})
 
 
 def bench() -> int:
@@ -322,7 +323,8 @@ def bench() -> int:
         raise BenchError(f"collectstatic failed:\n{collect.stdout}{collect.stderr}")
     print(f"bench: making sure the database holds {SIZE} applications", file=sys.stderr)
     manage(env, "seed_demo", "--quiet-logins", "--size", str(SIZE))
-    pages = [signed_in(page, env) for page in PAGES]
+    wanted = [name for name in os.environ.get("BENCH_PAGES", "").split(",") if name]
+    pages = [signed_in(page, env) for page in PAGES if not wanted or page.name in wanted]
 
     portal = Server("portal", "icpc_portal.wsgi:application", env)
     bare = Server("bare", "bench.bare:application", dict(os.environ))
