@@ -3,13 +3,13 @@ from typing import cast
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Category, Qualification
 
 from .models import Application, AreaOfWork
 from .services import DRAFT_FIELDS
-from .uploads import ACCEPTED_LABEL
 
 ACCEPT = ".pdf,.docx,.odt,.jpg,.jpeg,.png"
 
@@ -39,11 +39,11 @@ class ApplicationForm(forms.ModelForm):
         label=_("Signed application letter"),
         required=False,
         allow_empty_file=True,
-        help_text=_(
-            "The letter addressed to the President of the Board of Directors, signed. "
-            "%(types)s, at most 10 MB."
-        )
-        % {"types": ACCEPTED_LABEL},
+        help_text=format_lazy(
+            "{} {}",
+            _("The letter addressed to the President of the Board of Directors, signed."),
+            _("PDF, DOCX, ODT, JPEG or PNG, at most 10 MB."),
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
     )
     supporting = MultipleFileField(

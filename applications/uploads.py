@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_APPLICATION_BYTES = 30 * 1024 * 1024
-ACCEPTED_LABEL = "PDF, DOCX, ODT, JPEG, PNG"
 
 
 @dataclass(frozen=True)
