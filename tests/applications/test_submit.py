@@ -1,12 +1,10 @@
 """Submitting the application: all is checked, it gets its reference, the applicant is told."""
 
 import datetime
-import threading
 import zoneinfo
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,6 +25,7 @@ from tests.applications.conftest import (
     pdf_upload,
     submitted_application,
 )
+from tests.concurrency import race
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -262,29 +261,6 @@ def test_the_confirmation_email_writes_names_as_typed(mailoutbox):
     body = mailoutbox[0].body
     assert "Hello Liam O'Connor," in body
     assert "membership application of Parents & Youth Safety Network." in body
-
-
-def race(*calls):
-    """Run the calls in threads released together; each result is a return value or an error."""
-    barrier = threading.Barrier(len(calls), timeout=10)
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int, call) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:  # noqa: BLE001 - the test inspects every outcome
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a submission is stuck"
-    return results
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -1,41 +1,15 @@
 """Two directors' final votes at the same moment, on PostgreSQL: the Board decides once."""
 
-import threading
-from collections.abc import Callable
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from board.models import BallotStatus, Choice, Outcome, Vote
 from members.models import Membership, MembershipStatusChange, Organisation, Representative
 from tests.board.conftest import application_with_board, vote
+from tests.concurrency import race
 
 # Each thread opens its own connection, so the test data must really be committed.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def race(*calls: Callable[[], object]) -> list[object]:
-    """Run the calls in threads released together; each result is a return value or an error."""
-    barrier = threading.Barrier(len(calls), timeout=10)
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:  # noqa: BLE001 - the test inspects every outcome
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a vote is stuck"
-    return results
 
 
 def test_two_final_votes_at_once_decide_the_application_once(
