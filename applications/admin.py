@@ -16,6 +16,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
+from icpc_portal.admin_site import FilterWithDefault
+
 from . import services
 from .models import Application, ApplicationDocument, ApplicationEvent, AreaOfWork, Status
 
@@ -57,7 +59,7 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset
 
 
-class QueueStatusFilter(admin.SimpleListFilter):
+class QueueStatusFilter(FilterWithDefault):
     """Staff land on the queue: what is submitted and not yet decided."""
 
     title = _("status")
@@ -70,16 +72,8 @@ class QueueStatusFilter(admin.SimpleListFilter):
             ("all", _("All")),
         ]
 
-    def value(self):
-        return super().value() or "queue"
-
-    def choices(self, changelist):
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
+    def default_value(self) -> str:
+        return "queue"
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import BOARD_GROUP, User
+from icpc_portal.admin_site import FilterWithDefault
 
 from . import services
 from .models import Ballot, BallotStatus, Choice, Vote, VotingRule
@@ -34,7 +35,7 @@ class VotingRuleAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-class MineFilter(admin.SimpleListFilter):
+class MineFilter(FilterWithDefault):
     """Directors land on what awaits their vote; everyone can see all votes."""
 
     title = _("votes to show")
@@ -48,23 +49,8 @@ class MineFilter(admin.SimpleListFilter):
             ("all", _("All")),
         ]
 
-    def __init__(self, request, params, model, model_admin):
-        self._is_director = getattr(request.user, "is_board_director", False)
-        super().__init__(request, params, model, model_admin)
-
-    def value(self):
-        value = super().value()
-        if value is None:
-            return "awaiting" if getattr(self, "_is_director", False) else "all"
-        return value
-
-    def choices(self, changelist):
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
+    def default_value(self) -> str:
+        return "awaiting" if getattr(self.request.user, "is_board_director", False) else "all"
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -63,3 +63,25 @@ class PortalAdminSite(admin.AdminSite):
                 Ballot.objects.awaiting_vote_of(user).order_by("deadline")[:20]
             )
         return super().index(request, {**extra, **(extra_context or {})})
+
+
+class FilterWithDefault(admin.SimpleListFilter):
+    """A list filter that opens on a chosen value rather than on everything ("all" is a choice)."""
+
+    def __init__(self, request, params, model, model_admin):
+        self.request = request
+        super().__init__(request, params, model, model_admin)
+
+    def default_value(self) -> str:
+        raise NotImplementedError
+
+    def value(self):
+        return super().value() or self.default_value()
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
