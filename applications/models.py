@@ -169,6 +169,12 @@ class Application(models.Model):
     def awaits_applicant(self) -> bool:
         return self.status == Status.INFO_REQUESTED
 
+    def open_question(self) -> "ApplicationEvent | None":
+        """The staff's question the applicant still has to answer, if any."""
+        if not self.awaits_applicant:
+            return None
+        return self.events.filter(to_status=Status.INFO_REQUESTED).order_by("-at", "-pk").first()
+
     @cached_property
     def bytes_uploaded(self) -> int:
         return self.documents.aggregate(total=Sum("size"))["total"] or 0

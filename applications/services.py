@@ -104,7 +104,15 @@ def application_url(application: Application) -> str:
 
 
 def start_application(*, applicant: User) -> Application:
+    """The applicant's draft: the one already started, or a new one.
+
+    The applicant's row is locked, so a double click on "Start" makes one draft, not two.
+    """
     with transaction.atomic():
+        User.objects.select_for_update().get(pk=applicant.pk)
+        draft = Application.objects.filter(applicant=applicant, status=Status.DRAFT).first()
+        if draft is not None:
+            return draft
         application = Application.objects.create(applicant=applicant)
         ApplicationEvent.objects.create(
             application=application, to_status=Status.DRAFT, actor=applicant

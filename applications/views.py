@@ -42,11 +42,10 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @verified_email_required
 def apply(request: HttpRequest) -> HttpResponse:
     """Start an application, or carry on with the draft already started."""
-    draft = Application.objects.for_applicant(request.user).filter(status=Status.DRAFT).first()
     if request.method == "POST":
-        if draft is None:
-            draft = services.start_application(applicant=request.user)  # type: ignore[arg-type]
+        draft = services.start_application(applicant=request.user)  # type: ignore[arg-type]
         return redirect("applications:edit", pk=draft.pk)
+    draft = Application.objects.for_applicant(request.user).filter(status=Status.DRAFT).first()
     return render(request, "applications/apply.html", {"draft": draft})
 
 
@@ -144,11 +143,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         applicant=request.user,
     )
     events = application.events.select_related("actor").order_by("at", "pk")
-    question = (
-        application.events.filter(to_status=Status.INFO_REQUESTED).order_by("-at", "-pk").first()
-        if application.awaits_applicant
-        else None
-    )
+    question = application.open_question()
     return render(
         request,
         "applications/detail.html",
@@ -168,18 +163,21 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def answer(request: HttpRequest, pk: int) -> HttpResponse:
     application = _own(request, pk)
     user: User = request.user  # type: ignore[assignment]
+    if not application.awaits_applicant:
+        # A second click on "Send my answer", or a page left open after the answer went.
+        messages.info(request, _("No question from the Centre is waiting for an answer here."))
+        return redirect("applications:detail", pk=application.pk)
     form = MessageForm(request.POST, request.FILES)
-    if application.awaits_applicant:
-        uploads = [(DocumentKind.LETTER, "letter", f) for f in request.FILES.getlist("letter")]
-        uploads += [
-            (DocumentKind.SUPPORTING, "documents", f) for f in request.FILES.getlist("documents")
-        ]
-        for kind, field, upload in uploads:
-            try:
-                services.add_document(application=application, kind=kind, upload=upload, by=user)
-            except ValidationError as error:
-                for message in error.messages:
-                    form.add_error(field, message)
+    uploads = [(DocumentKind.LETTER, "letter", f) for f in request.FILES.getlist("letter")]
+    uploads += [
+        (DocumentKind.SUPPORTING, "documents", f) for f in request.FILES.getlist("documents")
+    ]
+    for kind, field, upload in uploads:
+        try:
+            services.add_document(application=application, kind=kind, upload=upload, by=user)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(field, message)
     if form.is_valid() and not form.errors:
         try:
             services.answer_information_request(
@@ -190,7 +188,7 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Thank you: your answer is with the Centre's staff."))
             return redirect("applications:detail", pk=application.pk)
-    question = application.events.filter(to_status=Status.INFO_REQUESTED).order_by("-at").first()
+    question = application.open_question()
     return render(
         request,
         "applications/detail.html",

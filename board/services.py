@@ -150,6 +150,10 @@ def cast_vote(*, ballot: Ballot, director: User, choice: Choice, comment: str = 
         locked = _lock(ballot)
         if not User.objects.board_directors().filter(pk=director.pk).exists():
             raise PermissionDenied(_("Only sitting directors of the Board can vote."))
+        if locked.status == BallotStatus.CANCELLED:
+            raise ValidationError(
+                _("This vote was cancelled: %(why)s") % {"why": locked.decision_reason}
+            )
         if locked.status != BallotStatus.OPEN:
             raise ValidationError(_("This vote is closed: the Board has decided."))
         if locked.past_deadline:

@@ -41,7 +41,7 @@ def send_templated_email(
         subject = _render_text(f"{template}_subject.txt", context).strip()
         body = _render_text(f"{template}_body.txt", context)
     EmailMessage(
-        subject=f"[ICPC] {' '.join(subject.split())}",
+        subject=settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split()),
         body=body,
         to=recipients,
         reply_to=list(reply_to),

@@ -139,7 +139,8 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[ICPC] "
+EMAIL_SUBJECT_PREFIX = "[ICPC] "  # every email the portal sends, allauth's and ours
+ACCOUNT_EMAIL_SUBJECT_PREFIX = EMAIL_SUBJECT_PREFIX
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # A sixth failed sign-in for the same account within five minutes is refused, and the admin's
 # sign-in goes through allauth, so the same limit protects it.

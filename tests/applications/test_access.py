@@ -97,7 +97,8 @@ def test_another_applicant_cannot_remove_a_document(stranger_client, draft, lett
 
 
 def test_a_document_is_found_only_under_its_own_application(applicant_client, applicant, letter):
-    mine = services.start_application(applicant=applicant)
+    # Another application of the same applicant (start_application would return the same draft).
+    mine = Application.objects.create(applicant=applicant)
 
     response = applicant_client.get(reverse("applications:document", args=[mine.pk, letter.pk]))
     assert response.status_code == 404

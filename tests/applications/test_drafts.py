@@ -192,3 +192,18 @@ def test_an_area_of_work_no_longer_offered_is_not_on_the_form(applicant_client):
     assert response.status_code == 200
     assert field_errors(response.content.decode(), "areas")
     assert not Application.objects.get().areas.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_double_click_on_start_makes_one_draft(postgres):
+    from applications import services
+    from tests.concurrency import race
+
+    person = UserFactory()
+    results = race(
+        lambda: services.start_application(applicant=person),
+        lambda: services.start_application(applicant=person),
+    )
+
+    assert all(isinstance(result, Application) for result in results), results
+    assert Application.objects.filter(applicant=person, status=Status.DRAFT).count() == 1

@@ -267,6 +267,24 @@ def test_the_applicant_sees_the_question_and_answers_it_with_a_document(
     assert f"{QUEUE}{submitted.pk}/change/" in message.body
 
 
+def test_a_second_click_on_send_my_answer_changes_nothing_and_says_why(
+    applicant_client, staff_user, submitted, mailoutbox
+):
+    services.request_information(application=submitted, by=staff_user, message="Statutes?")
+    answer_url = reverse("applications:answer", args=[submitted.pk])
+    applicant_client.post(answer_url, {"message": "Attached."})
+    mailoutbox.clear()
+
+    response = applicant_client.post(answer_url, {"message": "Attached."}, follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("applications:detail", args=[submitted.pk])
+    assert "No question from the Centre is waiting for an answer here." in text_of(
+        response.content.decode()
+    )
+    assert submitted.events.filter(note="Attached.").count() == 1
+    assert mailoutbox == []
+
+
 def test_an_answer_without_a_message_is_refused(applicant_client, staff_user, submitted):
     services.request_information(application=submitted, by=staff_user, message="Statutes?")
 

@@ -107,6 +107,16 @@ def test_a_directors_second_vote_replaces_the_first_until_the_decision(board, ba
     assert services.tally_of(ballot).tally.for_ == 0
 
 
+def test_a_vote_on_a_withdrawn_application_says_it_was_cancelled(board, application, ballot):
+    from applications import services as applications
+
+    applications.withdraw_application(application=application, by=application.applicant)
+
+    with pytest.raises(ValidationError, match="This vote was cancelled: The applicant withdrew"):
+        vote(ballot, board.directors[0], Choice.FOR)
+    assert not ballot.votes.exists()
+
+
 def test_votes_are_refused_once_the_board_has_decided(board, ballot):
     for director in board.directors[:4]:
         vote(ballot, director, Choice.FOR)
