@@ -43,8 +43,8 @@ def application_list(request: HttpRequest) -> HttpResponse:
 def apply(request: HttpRequest) -> HttpResponse:
     """Start an application, or carry on with the draft already started."""
     if request.method == "POST":
-        draft = services.start_application(applicant=request.user)  # type: ignore[arg-type]
-        return redirect("applications:edit", pk=draft.pk)
+        started = services.start_application(applicant=request.user)  # type: ignore[arg-type]
+        return redirect("applications:edit", pk=started.pk)
     draft = Application.objects.for_applicant(request.user).filter(status=Status.DRAFT).first()
     return render(request, "applications/apply.html", {"draft": draft})
 
