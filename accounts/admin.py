@@ -30,6 +30,13 @@ class UserAdmin(BaseUserAdmin):
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Staff keep members' and applicants' details current; accounts that hold a role in the
+        # admin (staff, directors, superusers) are changed by a superuser only.
+        if obj is not None and not request.user.is_superuser and (obj.is_staff or obj.is_superuser):
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:

@@ -54,7 +54,7 @@ class RepresentativeAdmin(admin.ModelAdmin):
     list_filter = ["qualification"]
     list_select_related = ["user", "organisation"]
     search_fields = ["user__email", "user__last_name", "organisation__name"]
-    readonly_fields = ["organisation", "user", "started_on", "ended_on"]
+    readonly_fields = ["organisation", "user", "title", "qualification", "started_on", "ended_on"]
 
     def has_add_permission(self, request) -> bool:
         # A representative is designated through an application or a change of representative,

@@ -284,3 +284,33 @@ def test_a_superuser_can_hand_out_roles(admin_client_for):
     person = User.objects.get(pk=person.pk)
     assert person.is_staff
     assert list(person.groups.values_list("name", flat=True)) == [STAFF_GROUP]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        lambda: factories.DirectorFactory.create(),
+        lambda: factories.StaffFactory.create(),
+        lambda: factories.UserFactory.create(is_superuser=True, is_staff=True),
+    ],
+    ids=["director", "staff", "superuser"],
+)
+def test_staff_cannot_change_the_account_of_anyone_with_a_role_in_the_admin(
+    client, with_totp, target
+):
+    staff = factories.StaffFactory.create()
+    with_totp(staff)
+    client.force_login(staff)
+    person = target()
+
+    change = client.get(f"/admin/accounts/user/{person.pk}/change/")
+    password = client.get(f"/admin/accounts/user/{person.pk}/password/")
+    posted = client.post(
+        f"/admin/accounts/user/{person.pk}/change/", {"email": person.email, "is_active": ""}
+    )
+
+    assert b'name="is_active"' not in change.content  # a read-only page, if any
+    assert password.status_code == 403
+    assert posted.status_code == 403
+    person.refresh_from_db()
+    assert person.is_active
