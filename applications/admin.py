@@ -139,12 +139,6 @@ class SendToBoardForm(forms.Form):
         help_text=_("Montréal time. Directors who have not voted are reminded 48 hours before."),
     )
 
-    def clean_deadline(self):
-        deadline = self.cleaned_data["deadline"]
-        if deadline <= timezone.now() + datetime.timedelta(hours=1):
-            raise ValidationError(gettext("Give the directors at least an hour to vote."))
-        return deadline
-
 
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):

@@ -1,6 +1,7 @@
 """Votes of the Board of Directors: on applications, honorary appointments and dismissals."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -25,6 +26,7 @@ class VotingRule(models.Model):
     quorum_percent = models.PositiveSmallIntegerField(
         _("quorum (% of sitting directors who must vote)"),
         default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("Directors who recuse themselves do not count towards the quorum."),
     )
     majority = models.CharField(

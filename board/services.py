@@ -26,6 +26,7 @@ from .models import (
 )
 
 REMINDER_WINDOW = datetime.timedelta(hours=48)
+MIN_VOTING_TIME = datetime.timedelta(hours=1)
 
 
 def current_rule() -> VotingRule:
@@ -102,8 +103,15 @@ def open_ballot(
     organisation: Organisation | None = None,
 ) -> Ballot:
     """Put a question to the Board under the rule in force, and tell every sitting director."""
-    if deadline <= timezone.now():
-        raise ValidationError({"deadline": _("The deadline must be in the future.")})
+    if deadline < timezone.now() + MIN_VOTING_TIME:
+        raise ValidationError({"deadline": _("Give the directors at least an hour to vote.")})
+    directors = sitting_directors()
+    if not directors:
+        raise ValidationError(_("The Board has no sitting director: no one could vote."))
+    if not any(d.is_board_president for d in directors):
+        raise ValidationError(
+            _("The Board has no sitting President to close the vote at its deadline: mark one.")
+        )
     if kind != BallotKind.APPLICATION:
         if organisation is None:
             raise ValidationError(_("Say which organisation the vote is about."))
@@ -128,7 +136,7 @@ def open_ballot(
             majority=rule.majority,
             tie=rule.tie,
         )
-        for director in sitting_directors():
+        for director in directors:
             send_to_user(
                 template="board/email/vote_opened",
                 user=director,

@@ -75,7 +75,7 @@ def submitted(applicant, mailoutbox):
 
 @pytest.fixture
 def directors(db) -> list[User]:
-    sitting = [DirectorFactory(), DirectorFactory()]
+    sitting = [DirectorFactory(is_board_president=True), DirectorFactory()]
     DirectorFactory(is_active=False)  # a former director, whose account is switched off
     return sitting
 

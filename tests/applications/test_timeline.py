@@ -16,11 +16,17 @@ from tests.applications.conftest import (
     submitted_application,
     text_of,
 )
-from tests.factories import UserFactory
+from tests.factories import DirectorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/applications/"
+
+
+@pytest.fixture(autouse=True)
+def _a_board(db):
+    """Votes open only when the Board has a sitting President."""
+    DirectorFactory(is_board_president=True)
 
 
 def article_for(html: str, application: Application) -> str:

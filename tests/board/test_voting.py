@@ -1,10 +1,13 @@
 """Casting votes: who may, how often, until when, and when the Board's decision is taken."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import BOARD_GROUP
 from applications.models import ApplicationEvent, Status
@@ -351,3 +354,48 @@ def test_a_closed_vote_cannot_be_closed_again(board, ballot):
 
     with pytest.raises(ValidationError, match="already closed"):
         services.close_ballot(ballot=ballot, by=board.president)
+
+
+def test_a_vote_closed_without_quorum_tells_each_staff_member(
+    board, ballot, application, staff, mailoutbox
+):
+    vote(ballot, board.others[0], Choice.FOR)
+    past_deadline(ballot)
+    mailoutbox.clear()
+
+    services.close_ballot(ballot=ballot, by=board.president)
+
+    (message,) = [m for m in mailoutbox if m.to == [staff.email]]
+    assert application.reference in message.subject
+    assert "without quorum" in message.subject
+    assert f"/admin/applications/application/{application.pk}/change/" in message.body
+
+
+def test_a_vote_does_not_open_without_a_sitting_president(board, applicant, staff):
+    from applications import services as applications
+    from tests.applications.conftest import complete_draft
+
+    type(board.president).objects.filter(pk=board.president.pk).update(is_board_president=False)
+    submitted = applications.submit_application(application=complete_draft(applicant), by=applicant)
+
+    with pytest.raises(ValidationError, match="no sitting President"):
+        applications.send_to_board(
+            application=submitted, by=staff, deadline=timezone.now() + datetime.timedelta(days=7)
+        )
+    submitted.refresh_from_db()
+    assert submitted.status == Status.SUBMITTED
+    assert not Ballot.objects.filter(application=submitted).exists()
+
+
+def test_a_vote_gives_the_directors_at_least_an_hour(board, applicant, staff):
+    from applications import services as applications
+    from tests.applications.conftest import complete_draft
+
+    submitted = applications.submit_application(application=complete_draft(applicant), by=applicant)
+
+    with pytest.raises(ValidationError, match="at least an hour"):
+        applications.send_to_board(
+            application=submitted,
+            by=staff,
+            deadline=timezone.now() + datetime.timedelta(minutes=30),
+        )
