@@ -163,7 +163,7 @@ class Application(models.Model):
 
     @property
     def can_withdraw(self) -> bool:
-        return self.status in (Status.DRAFT, *OPEN_STATUSES)
+        return self.status in OPEN_STATUSES
 
     @property
     def awaits_applicant(self) -> bool:

@@ -228,8 +228,11 @@ def submit_application(*, application: Application, by: User) -> Application:
 
 def withdraw_application(*, application: Application, by: User, reason: str = "") -> Application:
     with transaction.atomic():
+        # Lock the open vote before the application, in the order a deciding vote takes them,
+        # so a withdrawal and a final vote at the same moment wait for each other, not deadlock.
+        list(Ballot.objects.select_for_update().filter(application=application, status="open"))
         locked = _lock(application)
-        _require(locked, Status.DRAFT, *OPEN_STATUSES)
+        _require(locked, *OPEN_STATUSES)
         was_with_board = locked.status == Status.WITH_BOARD
         _record(locked, Status.WITHDRAWN, by, reason)
         locked.save(update_fields=["status", "updated_at"])
@@ -271,14 +274,21 @@ def answer_information_request(*, application: Application, by: User, message: s
         _require(locked, Status.INFO_REQUESTED)
         _record(locked, Status.SUBMITTED, by, message.strip())
         locked.save(update_fields=["status", "updated_at"])
-        admin_url = absolute_url(reverse("admin:applications_application_change", args=[locked.pk]))
-        for reviewer in User.objects.filter(is_active=True, groups__name=STAFF_GROUP):
-            send_to_user(
-                template="applications/email/answered",
-                user=reviewer,
-                context={"application": locked, "message": message.strip(), "url": admin_url},
-            )
+        _tell_staff(
+            locked, template="applications/email/answered", context={"message": message.strip()}
+        )
     return locked
+
+
+def _tell_staff(application: Application, *, template: str, context: dict[str, Any]) -> None:
+    """Email each member of the Centre's staff (one message each) about an application."""
+    url = absolute_url(reverse("admin:applications_application_change", args=[application.pk]))
+    for reviewer in User.objects.filter(is_active=True, groups__name=STAFF_GROUP):
+        send_to_user(
+            template=template,
+            user=reviewer,
+            context={"application": application, "url": url, **context},
+        )
 
 
 def send_to_board(*, application: Application, by: User, deadline: datetime.datetime) -> Ballot:
@@ -342,6 +352,11 @@ def carry_out_board_decision(*, ballot: Ballot, by: User | None) -> None:
     if ballot.outcome == Outcome.NO_QUORUM:
         _record(application, Status.SUBMITTED, by, ballot.decision_reason)
         application.save(update_fields=["status", "updated_at"])
+        _tell_staff(
+            application,
+            template="applications/email/no_quorum",
+            context={"reason": ballot.decision_reason},
+        )
         return
     application.decided_at = now
     application.decision_reason = ballot.decision_reason

@@ -68,6 +68,20 @@ def _store_uploads(form: ApplicationForm, application: Application, user: User) 
     return stored
 
 
+def _remove_requested_document(request: HttpRequest, application: Application) -> bool:
+    """Handle a "Remove" button of the form; True when one was pressed."""
+    pk = request.POST.get("remove", "")
+    if not pk.isdigit():
+        return False
+    document = application.documents.filter(pk=int(pk)).first()
+    if document is None:
+        messages.info(request, _("That document was already removed."))
+        return True
+    services.remove_document(document=document, by=request.user)  # type: ignore[arg-type]
+    messages.success(request, _("“%(name)s” is removed.") % {"name": document.original_name})
+    return True
+
+
 @verified_email_required
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     application = _own(request, pk)
@@ -99,16 +113,26 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         if name in services.DRAFT_FIELDS and name not in form.errors
     }
     areas = None if "areas" in form.errors else list(form.cleaned_data.get("areas") or [])
-    application = services.save_draft(application=application, data=data, areas=areas)
+    try:
+        application = services.save_draft(application=application, data=data, areas=areas)
+    except ValidationError:
+        # A second click on "Submit" that waited for the first: the application has gone on.
+        messages.info(
+            request, _("This application has been submitted and can no longer be edited.")
+        )
+        return redirect("applications:detail", pk=application.pk)
+    removed = _remove_requested_document(request, application)
     documents = list(application.documents.all())
     form.show_documents(documents)
 
-    if request.POST.get("action") == "submit" and form.errors:
+    # "Remove" is a button of the whole form, so what was typed beside it is saved too.
+    submitting = request.POST.get("action") == "submit" and not removed
+    if submitting and form.errors:
         # Say everything that is missing at once, not after the first mistake is mended.
         for field, message in services.missing_for_submission(application).items():
             if field not in form.errors:
                 form.add_error(field if field in form.fields else None, message)
-    elif request.POST.get("action") == "submit":
+    elif submitting:
         try:
             application = services.submit_application(application=application, by=user)
         except ValidationError as error:
@@ -121,7 +145,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("applications:detail", pk=application.pk)
     if form.errors:
-        status = 400 if request.POST.get("action") == "submit" else 200
+        status = 400 if submitting else 200
         messages.error(
             request, _("Some answers need your attention: see the messages below each one.")
         )
@@ -131,7 +155,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             {"form": form, "application": application, "documents": documents},
             status=status,
         )
-    messages.success(request, _("Your draft is saved. You can finish it later."))
+    if not removed:
+        messages.success(request, _("Your draft is saved. You can finish it later."))
     return redirect("applications:edit", pk=application.pk)
 
 
@@ -184,6 +209,12 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
                 application=application, by=user, message=form.cleaned_data["message"]
             )
         except ValidationError as error:
+            application.refresh_from_db(fields=["status"])
+            if not application.awaits_applicant:  # a second click that waited for the first
+                messages.info(
+                    request, _("No question from the Centre is waiting for an answer here.")
+                )
+                return redirect("applications:detail", pk=application.pk)
             _errors_into_form(form, error)
         else:
             messages.success(request, _("Thank you: your answer is with the Centre's staff."))
@@ -245,8 +276,13 @@ def can_see_documents(user, application: Application) -> bool:
         return True
     if application.status == Status.DRAFT:
         return False  # a draft is the applicant's own until submitted
-    # The Centre's people reach documents on the same terms as the admin: with two factors.
-    return bool((user.is_centre_staff or user.is_board_director) and not needs_mfa_setup(user))
+    # The Centre's people reach documents on the same terms as the admin: the permission to see
+    # them, and two factors.
+    return bool(
+        user.is_staff
+        and user.has_perm("applications.view_applicationdocument")
+        and not needs_mfa_setup(user)
+    )
 
 
 def download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:

@@ -207,3 +207,40 @@ def test_a_double_click_on_start_makes_one_draft(postgres):
 
     assert all(isinstance(result, Application) for result in results), results
     assert Application.objects.filter(applicant=person, status=Status.DRAFT).count() == 1
+
+
+def test_removing_a_document_keeps_what_was_typed_beside_it(applicant_client, applicant):
+    from applications.models import ApplicationDocument
+    from tests.applications.conftest import complete_draft
+
+    draft = complete_draft(applicant)
+    letter = draft.documents.get()
+    edit = reverse("applications:edit", args=[draft.pk])
+
+    response = applicant_client.post(
+        edit, form_data(org_name="Typed just before removing", remove=str(letter.pk))
+    )
+
+    assert response.status_code == 302
+    assert not ApplicationDocument.objects.filter(pk=letter.pk).exists()
+    draft.refresh_from_db()
+    assert draft.org_name == "Typed just before removing"
+    assert draft.status == Status.DRAFT
+
+
+def test_a_draft_is_not_withdrawn_it_is_simply_left(applicant_client, applicant):
+    from django.core.exceptions import ValidationError
+
+    from applications import services
+    from tests.applications.conftest import complete_draft
+
+    draft = complete_draft(applicant)
+
+    page = applicant_client.get(reverse("applications:detail", args=[draft.pk]))
+    assert reverse("applications:withdraw", args=[draft.pk]) not in page.content.decode()
+    with pytest.raises(ValidationError):
+        services.withdraw_application(application=draft, by=applicant)
+    response = applicant_client.post(reverse("applications:withdraw", args=[draft.pk]))
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT
