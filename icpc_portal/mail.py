@@ -11,6 +11,7 @@ from typing import Any
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import make_msgid
+from django.db import transaction
 
 
 def message_to_dict(message: EmailMessage) -> dict[str, Any]:
@@ -49,12 +50,23 @@ def message_from_dict(data: dict[str, Any]) -> EmailMultiAlternatives:
     return message
 
 
+def _queue(task, data: dict[str, Any]):
+    """A named callable (Django logs a failed after-commit hook by its __qualname__)."""
+
+    def queue_email() -> None:
+        task.delay(data)
+
+    return queue_email
+
+
 class CeleryEmailBackend(BaseEmailBackend):
     def send_messages(self, email_messages) -> int:
         from .tasks import send_email
 
         count = 0
         for message in email_messages:
-            send_email.delay_on_commit(message_to_dict(message))  # type: ignore[attr-defined]
+            # robust: a broker that is down is logged; it never turns a saved change into an
+            # error page, nor stops the other after-commit work (other emails, file clean-up).
+            transaction.on_commit(_queue(send_email, message_to_dict(message)), robust=True)
             count += 1
         return count

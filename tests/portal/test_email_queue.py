@@ -104,3 +104,24 @@ def test_a_fresh_worker_process_knows_every_task_the_portal_queues():
     registered = set(done.stdout.split())
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"icpc_portal.send_email", *scheduled} <= registered
+
+
+@pytest.mark.django_db
+def test_a_broker_that_is_down_never_turns_a_saved_change_into_an_error(
+    settings, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    from icpc_portal import tasks
+
+    settings.EMAIL_BACKEND = "icpc_portal.mail.CeleryEmailBackend"
+    after_the_email = []
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("broker unreachable")
+
+    monkeypatch.setattr(tasks.send_email, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        send_mail("Saved", "body", None, ["someone@example.org"])
+        transaction.on_commit(lambda: after_the_email.append("ran"))
+
+    assert after_the_email == ["ran"]  # later after-commit work still happens
+    assert "broker unreachable" in caplog.text
