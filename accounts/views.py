@@ -1,5 +1,3 @@
-from typing import cast
-
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -10,10 +8,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from members.models import Representative
-
 from .forms import LanguageForm
-from .models import User
 from .services import set_preferred_language
 
 
@@ -47,17 +42,4 @@ def switch_language(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    representations = (
-        Representative.objects.current()
-        .filter(user=cast(User, request.user))
-        .select_related("organisation")
-        .with_current_membership()
-    )
-    return render(
-        request,
-        "accounts/profile.html",
-        {
-            "representations": representations,
-            "mfa_enabled": is_mfa_enabled(request.user),
-        },
-    )
+    return render(request, "accounts/profile.html", {"mfa_enabled": is_mfa_enabled(request.user)})

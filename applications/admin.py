@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
-from icpc_portal.admin_site import FilterWithDefault
+from core.admin_site import FilterWithDefault
 
 from . import services
 from .models import Application, ApplicationDocument, ApplicationEvent, AreaOfWork, Status

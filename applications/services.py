@@ -18,7 +18,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import STAFF_GROUP, User
 from board import services as board
 from board.models import Ballot, BallotKind, Outcome
-from icpc_portal.emails import absolute_url, send_to_user
+from core.emails import absolute_url, send_to_user
 from members import services as members
 from members.models import MembershipKind, Organisation
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from icpc_portal.admin_site import needs_mfa_setup
+from core.admin_site import needs_mfa_setup
 
 from . import services
 from .forms import ApplicationForm, MessageForm, WithdrawForm

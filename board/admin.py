@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import BOARD_GROUP, User
-from icpc_portal.admin_site import FilterWithDefault
+from core.admin_site import FilterWithDefault
 
 from . import services
 from .models import Ballot, BallotStatus, Choice, Vote, VotingRule

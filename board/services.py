@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from icpc_portal.emails import absolute_url, send_to_user
+from core.emails import absolute_url, send_to_user
 from members.models import EndReason, Membership, MembershipKind, Organisation, Representative
 
 from . import rules

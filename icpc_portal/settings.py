@@ -30,7 +30,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "accounts",
-    "icpc_portal.apps.PortalAdminConfig",
+    "core.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "csp",
     "django_countries",
     "icpc_portal.apps.PortalConfig",
+    "core",
     "members",
     "applications",
     "board",
@@ -182,7 +183,7 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 # Pages hand messages to Celery; the worker delivers them through the backend EMAIL_URL names.
 EMAIL_DELIVERY_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
-EMAIL_BACKEND = "icpc_portal.mail.CeleryEmailBackend"
+EMAIL_BACKEND = "core.mail.CeleryEmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ICPC Portal <portal@cipc-icpc.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -74,7 +74,7 @@ def path_of_link(body: str, fragment: str) -> str:
 def queued_email(settings, mailoutbox, monkeypatch):
     """Production's mail path: the backend queues a Celery task when the transaction commits."""
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-    settings.EMAIL_BACKEND = "icpc_portal.mail.CeleryEmailBackend"
+    settings.EMAIL_BACKEND = "core.mail.CeleryEmailBackend"
     settings.EMAIL_DELIVERY_BACKEND = LOCMEM
     mailoutbox.clear()
     return mailoutbox

@@ -9,9 +9,9 @@ from django.core import mail
 from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
 
+from core.mail import message_from_dict, message_to_dict
+from core.tasks import send_email
 from icpc_portal.celery import app as celery_app
-from icpc_portal.mail import message_from_dict, message_to_dict
-from icpc_portal.tasks import send_email
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 
@@ -20,7 +20,7 @@ LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 def queued_email(settings, mailoutbox, monkeypatch):
     """Mail goes through the queue; tasks run in-process unless a test starts a worker."""
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-    settings.EMAIL_BACKEND = "icpc_portal.mail.CeleryEmailBackend"
+    settings.EMAIL_BACKEND = "core.mail.CeleryEmailBackend"
     settings.EMAIL_DELIVERY_BACKEND = LOCMEM
     return mailoutbox
 
@@ -103,16 +103,16 @@ def test_a_fresh_worker_process_knows_every_task_the_portal_queues():
     )
     registered = set(done.stdout.split())
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"icpc_portal.send_email", *scheduled} <= registered
+    assert {"core.send_email", *scheduled} <= registered
 
 
 @pytest.mark.django_db
 def test_a_broker_that_is_down_never_turns_a_saved_change_into_an_error(
     settings, monkeypatch, django_capture_on_commit_callbacks, caplog
 ):
-    from icpc_portal import tasks
+    from core import tasks
 
-    settings.EMAIL_BACKEND = "icpc_portal.mail.CeleryEmailBackend"
+    settings.EMAIL_BACKEND = "core.mail.CeleryEmailBackend"
     after_the_email = []
 
     def broker_down(*args, **kwargs):

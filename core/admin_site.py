@@ -1,4 +1,4 @@
-"""The Centre's admin: staff and Board screens.
+"""The Centre's admin: staff and Board screens, and helpers every app's admin uses.
 
 Its sign-in is allauth's, so rate limits and two-factor authentication apply there too, and no
 one reaches it without two-factor authentication turned on.
@@ -9,7 +9,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext
@@ -52,17 +51,6 @@ class PortalAdminSite(admin.AdminSite):
                 f"{resolve_url('mfa_activate_totp')}?{urlencode({'next': next_url})}"
             )
         return HttpResponseRedirect(next_url)
-
-    def index(self, request: HttpRequest, extra_context=None) -> TemplateResponse:
-        from board.models import Ballot
-
-        extra: dict = {}
-        user = request.user
-        if getattr(user, "is_board_director", False):
-            extra["awaiting_votes"] = list(
-                Ballot.objects.awaiting_vote_of(user).order_by("deadline")[:20]
-            )
-        return super().index(request, {**extra, **(extra_context or {})})
 
 
 class FilterWithDefault(admin.SimpleListFilter):

@@ -1,4 +1,4 @@
-"""The portal's own Celery tasks (each app keeps its tasks in its tasks.py, found by the worker)."""
+"""Core's Celery tasks (each app keeps its tasks in its tasks.py, found by the worker)."""
 
 from typing import Any
 
@@ -11,7 +11,7 @@ from .mail import message_from_dict
 
 
 @shared_task(
-    name="icpc_portal.send_email",
+    name="core.send_email",
     autoretry_for=(OSError,),
     retry_backoff=30,
     retry_backoff_max=900,

@@ -1,11 +1,11 @@
 """Emails written from templates, in the recipient's language.
 
 ``templates/<app>/email/<name>_subject.txt`` and ``<name>_body.txt`` make one message. They are
-handed to Celery when the surrounding transaction commits (see icpc_portal.mail).
+handed to Celery when the surrounding transaction commits (see core.mail).
 """
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -13,7 +13,12 @@ from django.template import Context
 from django.template.loader import get_template
 from django.utils import translation
 
-from accounts.models import User
+
+class Addressee(Protocol):
+    """Whom a personal email goes to: an account's address and language (accounts.User)."""
+
+    email: str
+    language: str
 
 
 def absolute_url(path: str) -> str:
@@ -48,7 +53,7 @@ def send_templated_email(
     ).send()
 
 
-def send_to_user(*, template: str, user: User, context: dict[str, Any]) -> None:
+def send_to_user(*, template: str, user: Addressee, context: dict[str, Any]) -> None:
     send_templated_email(
         template=template,
         to=[user.email],
