@@ -10,6 +10,15 @@ STAFF_GROUP = "Staff"
 BOARD_GROUP = "Board"
 
 
+def sitting_director(prefix: str = "") -> Q:
+    """The one definition of a sitting director of the Board: an active member of its group.
+
+    ``prefix`` reaches the user through a relation (``"votes__director__"``). The
+    ``User.is_board_director`` property says the same of one user in Python.
+    """
+    return Q(**{f"{prefix}is_active": True, f"{prefix}groups__name": BOARD_GROUP})
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -33,7 +42,7 @@ class UserManager(BaseUserManager["User"]):
 
     def board_directors(self):
         """The sitting directors of the Board: active members of the Board group."""
-        return self.filter(is_active=True, groups__name=BOARD_GROUP)
+        return self.filter(sitting_director())
 
 
 class User(AbstractUser):
@@ -84,6 +93,7 @@ class User(AbstractUser):
 
     @property
     def is_board_director(self) -> bool:
+        """A sitting director (the same rule as ``sitting_director()``, for one loaded user)."""
         return self.is_active and self.in_group(BOARD_GROUP)
 
     @property

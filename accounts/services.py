@@ -1,5 +1,11 @@
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
+
+from core.emails import absolute_url
 
 from .models import User
 
@@ -11,3 +17,32 @@ def set_preferred_language(*, user: User, language: str) -> None:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(language=language)
     user.language = language
+
+
+def invite_person(
+    *, email: str, first_name: str, last_name: str, language: str
+) -> tuple[User, str]:
+    """The account for ``email``, and the link that lets a new person choose a password.
+
+    An existing account is returned as it is, with no link. A new one has no usable password
+    and a verified address: only the owner of the address can use the link, which proves it.
+    """
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user, ""
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=email,
+            password=None,
+            first_name=first_name,
+            last_name=last_name,
+            language=language,
+        )
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    key = default_token_generator.make_token(user)
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": key},
+    )
+    return user, absolute_url(path)

@@ -16,7 +16,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
-from core.admin_site import FilterWithDefault
+from board.models import Ballot
+from core.admin_site import FilterWithDefault, StatusHistoryInline
 
 from . import services
 from .models import Application, ApplicationDocument, ApplicationEvent, AreaOfWork, Status
@@ -107,15 +108,8 @@ class DocumentInline(admin.TabularInline):
         return format_html('<a href="{}">{}</a>', url, obj.original_name)
 
 
-class EventInline(admin.TabularInline):
+class EventInline(StatusHistoryInline):
     model = ApplicationEvent
-    extra = 0
-    can_delete = False
-    fields = readonly_fields = ("at", "from_status", "to_status", "actor", "note")
-    verbose_name_plural = _("History: every change of status, who made it, when and why")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class InformationRequestForm(forms.Form):
@@ -334,11 +328,11 @@ class ApplicationAdmin(admin.ModelAdmin):
             "show_save_and_add_another": False,
             "show_delete": False,
             "can_request_information": bool(
-                application and can_review and application.status == Status.SUBMITTED
+                application and can_review and application.can_request_information
             ),
-            "can_send_to_board": bool(
-                application and can_review and application.status == Status.SUBMITTED
-            ),
-            "ballots": application.ballots.order_by("-opened_at") if application else [],
+            "can_send_to_board": bool(application and can_review and application.can_send_to_board),
+            "ballots": Ballot.objects.about(application).order_by("-opened_at")
+            if application
+            else [],
         }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

@@ -1,4 +1,7 @@
-"""Demo applications for seed_demo: one in every state, and a Board vote in progress."""
+"""Demo applications for seed_demo: one in every state, and a Board vote in progress.
+
+``--size N`` adds N submitted applications to the staff queue, for benchmarks.
+"""
 
 import datetime
 
@@ -8,9 +11,11 @@ from django.test import override_settings
 from django.utils import timezone
 from tqdm import tqdm
 
+from accounts.demo import demo_users
 from accounts.models import User
 from board import services as board
 from board.models import Choice
+from core.demo import DemoContext
 
 from . import services
 from .models import Application, AreaOfWork, DocumentKind, Status
@@ -67,19 +72,26 @@ DEMO = [
 ]  # fmt: skip
 
 
-def seed(users: dict[str, User]) -> None:
-    """Bring one application to each state through the same services the portal uses."""
+def seed(ctx: DemoContext) -> None:
+    """Bring one application to each state through the same services the portal uses, then
+    ``ctx.size`` benchmark applications if asked."""
+    users = demo_users(ctx)
     applicant = users["applicant@example.org"]
     staff = users["staff@example.org"]
     directors = [u for e, u in users.items() if e.startswith(("president", "director"))]
     areas = list(AreaOfWork.objects.all()[:3])
+    # The draft comes last: starting an application hands back the applicant's draft, so a draft
+    # made first would become the next demo application, and a second run would add it again.
+    in_order = sorted(DEMO, key=lambda row: row[-1] == Status.DRAFT)
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-        for name, country, city, category, rep, target in DEMO:
+        for name, country, city, category, rep, target in in_order:
             if Application.objects.filter(org_name=name).exists():
                 continue
             with transaction.atomic():
                 _bring_to(target, applicant, staff, directors, areas,
                           _fields(name, country, city, category, rep))  # fmt: skip
+    if ctx.size:
+        bulk(ctx.size)
 
 
 def _bring_to(target, applicant, staff, directors, areas, fields) -> None:

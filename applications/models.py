@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from core.status import StatusChange, Transitions
 from members.models import Category, Organisation, Qualification
 
 
@@ -43,13 +44,29 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
-OPEN_STATUSES = (Status.SUBMITTED, Status.INFO_REQUESTED, Status.WITH_BOARD)
-FINAL_STATUSES = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
+# The one table of the moves an application's status may make; services, the admin's buttons and
+# the pages all read it.
+APPLICATION_MOVES: Transitions[Status] = Transitions(
+    {
+        "": {Status.DRAFT},
+        Status.DRAFT: {Status.SUBMITTED},
+        Status.SUBMITTED: {Status.INFO_REQUESTED, Status.WITH_BOARD, Status.WITHDRAWN},
+        Status.INFO_REQUESTED: {Status.SUBMITTED, Status.WITHDRAWN},
+        # Back to the staff when the vote ends without quorum or the decision cannot be carried.
+        Status.WITH_BOARD: {Status.APPROVED, Status.REJECTED, Status.SUBMITTED, Status.WITHDRAWN},
+    }
+)
+# Submitted and not yet decided or withdrawn: what the staff work on.
+OPEN_STATUSES = tuple(sorted(APPLICATION_MOVES.sources_of(Status.WITHDRAWN)))
 
 
 class ApplicationQuerySet(models.QuerySet["Application"]):
     def for_applicant(self, user) -> "ApplicationQuerySet":
         return self.filter(applicant=user)
+
+    def draft_of(self, user) -> "Application | None":
+        """The applicant's draft (there is at most one: "Start" locks the applicant's row)."""
+        return self.filter(applicant=user, status=Status.DRAFT).first()
 
     def in_queue(self) -> "ApplicationQuerySet":
         """What staff work on: everything submitted and not yet decided or withdrawn."""
@@ -157,17 +174,37 @@ class Application(models.Model):
     def rep_full_name(self) -> str:
         return f"{self.rep_first_name} {self.rep_last_name}".strip()
 
+    def can_move_to(self, status: Status) -> bool:
+        return APPLICATION_MOVES.allows(self.status, status)
+
     @property
     def is_editable(self) -> bool:
+        """Only a draft is edited; once submitted, it changes through the staff's questions."""
         return self.status == Status.DRAFT
 
     @property
     def can_withdraw(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return self.can_move_to(Status.WITHDRAWN)
+
+    @property
+    def can_request_information(self) -> bool:
+        return self.can_move_to(Status.INFO_REQUESTED)
+
+    @property
+    def can_send_to_board(self) -> bool:
+        return self.can_move_to(Status.WITH_BOARD)
 
     @property
     def awaits_applicant(self) -> bool:
         return self.status == Status.INFO_REQUESTED
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == Status.APPROVED
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == Status.REJECTED
 
     def open_question(self) -> "ApplicationEvent | None":
         """The staff's question the applicant still has to answer, if any."""
@@ -233,7 +270,7 @@ class ApplicationDocument(models.Model):
         return self.original_name
 
 
-class ApplicationEvent(models.Model):
+class ApplicationEvent(StatusChange):
     """The timeline of an application: every change of status, who made it, when and why."""
 
     application = models.ForeignKey(
@@ -241,24 +278,9 @@ class ApplicationEvent(models.Model):
     )
     from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
-    at = models.DateTimeField(_("when"), default=timezone.now)
-    note = models.TextField(_("note"), blank=True)
 
-    class Meta:
-        verbose_name = _("status change")
-        verbose_name_plural = _("status changes")
-        ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.get_from_status_display() or '–'} → {self.get_to_status_display()}"
+    class Meta(StatusChange.Meta):
+        pass
 
 
 class ReferenceCounter(models.Model):

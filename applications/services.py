@@ -1,11 +1,9 @@
 """Every write on a membership application, from the first draft to the Board's decision."""
 
 import datetime
+from dataclasses import dataclass, field
 from typing import Any
 
-from allauth.account.forms import default_token_generator
-from allauth.account.models import EmailAddress
-from allauth.account.utils import user_pk_to_url_str
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -15,15 +13,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts import services as accounts
 from accounts.models import STAFF_GROUP, User
 from board import services as board
-from board.models import Ballot, BallotKind, Outcome
+from board.models import Ballot, Outcome
 from core.emails import absolute_url, send_to_user
+from core.locking import lock
+from core.status import move_status, record_start
 from members import services as members
-from members.models import MembershipKind, Organisation
+from members.models import Qualification
 
 from .models import (
-    OPEN_STATUSES,
+    APPLICATION_MOVES,
     Application,
     ApplicationDocument,
     ApplicationEvent,
@@ -33,6 +34,8 @@ from .models import (
     Status,
 )
 from .uploads import check_upload
+
+MOTION_KIND = "application"  # the Board's motion for an application (see applications.motions)
 
 DRAFT_FIELDS = (
     "org_name",
@@ -76,26 +79,26 @@ REQUIRED_FOR_SUBMISSION = {
 def _record(
     application: Application, to_status: Status, by: User | None, note: str = ""
 ) -> ApplicationEvent:
-    event = ApplicationEvent.objects.create(
-        application=application,
-        from_status=application.status,
-        to_status=to_status,
-        actor=by,
+    """Move the status if the table of moves allows it, and keep the change on the timeline."""
+    event = move_status(
+        application,
+        to=to_status,
+        transitions=APPLICATION_MOVES,
+        history=ApplicationEvent,
+        by=by,
         note=note,
+        application=application,
     )
-    application.status = to_status
+    assert isinstance(event, ApplicationEvent)
     return event
 
 
-def _lock(application: Application) -> Application:
-    return Application.objects.select_for_update().get(pk=application.pk)
-
-
-def _require(application: Application, *statuses: Status) -> None:
-    if application.status not in statuses:
+def _require_draft(application: Application) -> None:
+    if not application.is_editable:
         raise ValidationError(
             _("This cannot be done while the application's status is “%(status)s”.")
-            % {"status": application.get_status_display()}
+            % {"status": application.get_status_display()},
+            code="status",
         )
 
 
@@ -109,13 +112,17 @@ def start_application(*, applicant: User) -> Application:
     The applicant's row is locked, so a double click on "Start" makes one draft, not two.
     """
     with transaction.atomic():
-        User.objects.select_for_update().get(pk=applicant.pk)
-        draft = Application.objects.filter(applicant=applicant, status=Status.DRAFT).first()
+        lock(applicant)
+        draft = Application.objects.draft_of(applicant)
         if draft is not None:
             return draft
         application = Application.objects.create(applicant=applicant)
-        ApplicationEvent.objects.create(
-            application=application, to_status=Status.DRAFT, actor=applicant
+        record_start(
+            application,
+            transitions=APPLICATION_MOVES,
+            history=ApplicationEvent,
+            by=applicant,
+            application=application,
         )
     return application
 
@@ -125,8 +132,8 @@ def save_draft(
 ) -> Application:
     """Save what the applicant typed so far; nothing is required in a draft."""
     with transaction.atomic():
-        locked = _lock(application)
-        _require(locked, Status.DRAFT)
+        locked = lock(application)
+        _require_draft(locked)
         fields = [name for name in DRAFT_FIELDS if name in data]
         for name in fields:
             setattr(locked, name, data[name])
@@ -141,8 +148,9 @@ def add_document(
 ) -> ApplicationDocument:
     """Store an uploaded document under a generated name; a new letter replaces the old one."""
     with transaction.atomic():
-        locked = _lock(application)
-        _require(locked, Status.DRAFT, Status.INFO_REQUESTED)
+        locked = lock(application)
+        if not (locked.is_editable or locked.awaits_applicant):
+            _require_draft(locked)
         existing = locked.documents.all()
         replaced = existing.filter(kind=DocumentKind.LETTER).first() if kind == "letter" else None
         used = existing.aggregate(total=Sum("size"))["total"] or 0
@@ -176,8 +184,8 @@ def add_document(
 
 def remove_document(*, document: ApplicationDocument, by: User) -> None:
     with transaction.atomic():
-        locked = _lock(document.application)
-        _require(locked, Status.DRAFT)
+        locked = lock(document.application)
+        _require_draft(locked)
         name = document.file.name or ""
         document.delete()
         transaction.on_commit(lambda: document.file.storage.delete(name))
@@ -197,6 +205,78 @@ def missing_for_submission(application: Application) -> dict[str, str]:
     return missing
 
 
+@dataclass
+class DraftEdit:
+    """What the applicant sent from the draft's form, as the form checked it."""
+
+    data: dict[str, Any]  # the fields that passed the form's checks
+    areas: list[AreaOfWork] | None  # None when the areas did not pass
+    uploads: list[tuple[DocumentKind, str, UploadedFile]] = field(default_factory=list)
+    remove: int | None = None  # a document's "Remove" button
+    submit: bool = False
+    invalid_fields: frozenset[str] = frozenset()
+
+
+@dataclass
+class DraftResult:
+    application: Application
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (field name, message)
+    removed: str | None = None  # the removed document's name; "" when it was already gone
+    submitted: bool = False
+    no_longer_draft: bool = False  # a second click on "Submit" that waited for the first
+
+
+def edit_draft(*, application: Application, by: User, edit: DraftEdit) -> DraftResult:
+    """Everything one press of the draft form's buttons does, in order.
+
+    Every acceptable upload is kept at once and what was typed is saved, so a mistake
+    elsewhere never costs the applicant their work; then a "Remove" button is honoured; then,
+    on "Submit", the application is checked and submitted, or every missing answer is named.
+    """
+    result = DraftResult(application=application)
+    for kind, field_name, upload in edit.uploads:
+        try:
+            add_document(application=application, kind=kind, upload=upload, by=by)
+        except ValidationError as error:
+            result.errors += [(field_name, message) for message in error.messages]
+    try:
+        application = save_draft(application=application, data=edit.data, areas=edit.areas)
+    except ValidationError:
+        result.no_longer_draft = True
+        return result
+    result.application = application
+    if edit.remove is not None:
+        document = application.documents.filter(pk=edit.remove).first()
+        result.removed = document.original_name if document else ""
+        if document is not None:
+            remove_document(document=document, by=by)
+    if not edit.submit or result.removed is not None:
+        return result
+    if edit.invalid_fields or result.errors:
+        # Say everything that is missing at once, not after the first mistake is mended.
+        failed = edit.invalid_fields | {name for name, _message in result.errors}
+        result.errors += [
+            (name, message)
+            for name, message in missing_for_submission(application).items()
+            if name not in failed
+        ]
+        return result
+    try:
+        result.application = submit_application(application=application, by=by)
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            result.errors += [
+                (name, message)
+                for name, errors in error.error_dict.items()
+                for message in ValidationError(errors).messages
+            ]
+        else:
+            result.errors += [("", message) for message in error.messages]
+    else:
+        result.submitted = True
+    return result
+
+
 def _next_reference(year: int) -> str:
     ReferenceCounter.objects.get_or_create(year=year)
     counter = ReferenceCounter.objects.select_for_update().get(year=year)
@@ -208,8 +288,8 @@ def _next_reference(year: int) -> str:
 def submit_application(*, application: Application, by: User) -> Application:
     """Check everything, give the application its reference and send it to the staff queue."""
     with transaction.atomic():
-        locked = _lock(application)
-        _require(locked, Status.DRAFT)
+        locked = lock(application)
+        _require_draft(locked)
         missing = missing_for_submission(locked)
         if missing:
             raise ValidationError(missing)
@@ -228,19 +308,14 @@ def submit_application(*, application: Application, by: User) -> Application:
 
 def withdraw_application(*, application: Application, by: User, reason: str = "") -> Application:
     with transaction.atomic():
-        # Lock the open vote before the application, in the order a deciding vote takes them,
-        # so a withdrawal and a final vote at the same moment wait for each other, not deadlock.
-        list(Ballot.objects.select_for_update().filter(application=application, status="open"))
-        locked = _lock(application)
-        _require(locked, *OPEN_STATUSES)
-        was_with_board = locked.status == Status.WITH_BOARD
+        # The open vote is locked before the application, in the order a deciding vote takes
+        # them, so a withdrawal and a final vote at the same moment wait rather than deadlock.
+        ballots = board.lock_open_ballots_on(application)
+        locked = lock(application)
         _record(locked, Status.WITHDRAWN, by, reason)
         locked.save(update_fields=["status", "updated_at"])
-        if was_with_board:
-            for ballot in Ballot.objects.open().filter(application=locked):
-                board.cancel_ballot(
-                    ballot=ballot, reason=_("The applicant withdrew the application.")
-                )
+        for ballot in ballots:
+            board.cancel_ballot(ballot=ballot, reason=_("The applicant withdrew the application."))
     return locked
 
 
@@ -249,8 +324,7 @@ def request_information(*, application: Application, by: User, message: str) -> 
     if not message.strip():
         raise ValidationError({"message": _("Write what the applicant should add or explain.")})
     with transaction.atomic():
-        locked = _lock(application)
-        _require(locked, Status.SUBMITTED)
+        locked = lock(application)
         _record(locked, Status.INFO_REQUESTED, by, message.strip())
         locked.save(update_fields=["status", "updated_at"])
         send_to_user(
@@ -270,14 +344,59 @@ def answer_information_request(*, application: Application, by: User, message: s
     if not message.strip():
         raise ValidationError({"message": _("Write your answer to the Centre's question.")})
     with transaction.atomic():
-        locked = _lock(application)
-        _require(locked, Status.INFO_REQUESTED)
+        locked = lock(application)
+        if not locked.awaits_applicant:
+            raise ValidationError(_("No question from the Centre is waiting for an answer here."))
         _record(locked, Status.SUBMITTED, by, message.strip())
         locked.save(update_fields=["status", "updated_at"])
         _tell_staff(
             locked, template="applications/email/answered", context={"message": message.strip()}
         )
     return locked
+
+
+@dataclass
+class AnswerResult:
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (field name, message)
+    answered: bool = False
+    no_question: bool = False  # nothing awaits an answer (a second click that waited)
+
+
+def answer_with_documents(
+    *,
+    application: Application,
+    by: User,
+    message: str,
+    uploads: list[tuple[DocumentKind, str, UploadedFile]],
+) -> AnswerResult:
+    """The applicant's answer to the staff's question, with any documents it brings.
+
+    Acceptable documents are kept even when the answer itself is not ready to send.
+    """
+    result = AnswerResult()
+    if not application.awaits_applicant:
+        result.no_question = True
+        return result
+    for kind, field_name, upload in uploads:
+        try:
+            add_document(application=application, kind=kind, upload=upload, by=by)
+        except ValidationError as error:
+            result.errors += [(field_name, text) for text in error.messages]
+    if result.errors or not message.strip():
+        if not message.strip():
+            result.errors.append(("message", _("Write your answer to the Centre's question.")))
+        return result
+    try:
+        answer_information_request(application=application, by=by, message=message)
+    except ValidationError as error:
+        application.refresh_from_db(fields=["status"])
+        if not application.awaits_applicant:
+            result.no_question = True
+        else:
+            result.errors += [("", text) for text in error.messages]
+    else:
+        result.answered = True
+    return result
 
 
 def _tell_staff(application: Application, *, template: str, context: dict[str, Any]) -> None:
@@ -294,8 +413,10 @@ def _tell_staff(application: Application, *, template: str, context: dict[str, A
 def send_to_board(*, application: Application, by: User, deadline: datetime.datetime) -> Ballot:
     """Open the Board's vote on a checked application."""
     with transaction.atomic():
-        locked = _lock(application)
-        _require(locked, Status.SUBMITTED)
+        locked = lock(application)
+        ballot = board.open_ballot(
+            kind=MOTION_KIND, subject=locked, details="", deadline=deadline, by=by
+        )
         _record(
             locked,
             Status.WITH_BOARD,
@@ -304,61 +425,22 @@ def send_to_board(*, application: Application, by: User, deadline: datetime.date
             % {"deadline": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")},
         )
         locked.save(update_fields=["status", "updated_at"])
-        return board.open_ballot(
-            kind=BallotKind.APPLICATION,
-            title=_("Membership application %(reference)s: %(name)s")
-            % {"reference": locked.reference, "name": locked.org_name},
-            motion=locked.activities,
-            deadline=deadline,
-            by=by,
-            application=locked,
-        )
+    return ballot
 
 
-def _representative_account(application: Application) -> tuple[User, bool]:
-    """The account of the designated representative, created (and to be invited) if new."""
-    email = application.rep_email.strip().lower()
-    user = User.objects.filter(email__iexact=email).first()
-    if user is not None:
-        return user, False
-    user = User.objects.create_user(
-        email=email,
-        password=None,
-        first_name=application.rep_first_name,
-        last_name=application.rep_last_name,
-        language=application.applicant.language,
-    )
-    # Only the owner of the address can use the invitation link, so the address is proven.
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user, True
+def carry_out_board_decision(*, ballot: Ballot, application: Application, by: User | None) -> str:
+    """The Board decided (we are in its transaction, under the vote's lock): act on it.
 
-
-def _invitation_url(user: User) -> str:
-    key = default_token_generator.make_token(user)
-    return absolute_url(
-        reverse(
-            "account_reset_password_from_key",
-            kwargs={"uidb36": user_pk_to_url_str(user), "key": key},
-        )
-    )
-
-
-def carry_out_board_decision(*, ballot: Ballot, by: User | None) -> None:
-    """Called by the Board's vote once decided, inside its transaction."""
-    assert ballot.application is not None
-    application = _lock(ballot.application)
-    _require(application, Status.WITH_BOARD)
-    now = timezone.now()
+    Returns what was done, for the vote's record. Checks again rather than failing, so a
+    decision the Board took is always recorded.
+    """
+    application = lock(application)
+    if application.status != Status.WITH_BOARD:
+        return _("Nothing done: the application was no longer with the Board.")
     if ballot.outcome == Outcome.NO_QUORUM:
-        _record(application, Status.SUBMITTED, by, ballot.decision_reason)
-        application.save(update_fields=["status", "updated_at"])
-        _tell_staff(
-            application,
-            template="applications/email/no_quorum",
-            context={"reason": ballot.decision_reason},
-        )
-        return
-    application.decided_at = now
+        _back_to_staff(application, by, ballot.decision_reason, template="no_quorum")
+        return _("The application went back to the staff.")
+    application.decided_at = timezone.now()
     application.decision_reason = ballot.decision_reason
     if ballot.outcome == Outcome.REJECTED:
         _record(application, Status.REJECTED, by, ballot.decision_reason)
@@ -368,33 +450,50 @@ def carry_out_board_decision(*, ballot: Ballot, by: User | None) -> None:
             user=application.applicant,
             context={"application": application, "reason": ballot.decision_reason},
         )
-        return
+        return _("The applicant was told.")
+    return _admit(application, ballot, by)
 
-    today = timezone.localdate(now)
-    organisation = Organisation.objects.create(
-        name=application.org_name,
-        category=application.category,
-        country=application.country,
-        city=application.city,
-        website=application.website,
-        description=application.activities,
-    )
-    membership = members.start_membership(
-        organisation=organisation,
-        kind=MembershipKind.GENERAL,
-        on=today,
-        by=by,
-        reason=_("Application %(reference)s approved by the Board")
-        % {"reference": application.reference},
-    )
-    rep_user, invited = _representative_account(application)
-    members.designate_representative(
-        organisation=organisation,
-        user=rep_user,
-        title=application.rep_title,
-        qualification=application.rep_qualification,  # type: ignore[arg-type]
-        on=today,
-    )
+
+def _back_to_staff(application: Application, by: User | None, note: str, *, template: str):
+    _record(application, Status.SUBMITTED, by, note)
+    application.save(update_fields=["status", "updated_at"])
+    _tell_staff(application, template=f"applications/email/{template}", context={"reason": note})
+
+
+def _admit(application: Application, ballot: Ballot, by: User | None) -> str:
+    today = timezone.localdate()
+    try:
+        with transaction.atomic():  # a savepoint: a refusal leaves no account, no organisation
+            rep_user, invitation_url = accounts.invite_person(
+                email=application.rep_email,
+                first_name=application.rep_first_name,
+                last_name=application.rep_last_name,
+                language=application.applicant.language,
+            )
+            membership = members.admit_organisation(
+                name=application.org_name,
+                category=application.category,
+                country=str(application.country),
+                city=application.city,
+                website=application.website,
+                description=application.activities,
+                representative=rep_user,
+                title=application.rep_title,
+                qualification=Qualification(application.rep_qualification),
+                on=today,
+                by=by,
+                reason=_("Application %(reference)s approved by the Board")
+                % {"reference": application.reference},
+            )
+    except ValidationError as error:
+        # Approved, but it cannot take effect (a member of that name exists already): the
+        # staff sort it out; the Board's decision stays on record.
+        note = _("Approved by the Board, but not carried out: %(why)s") % {
+            "why": " ".join(error.messages)
+        }
+        _back_to_staff(application, by, note, template="not_admitted")
+        return note
+    organisation = membership.organisation
     application.organisation = organisation
     _record(application, Status.APPROVED, by, ballot.decision_reason)
     application.save(
@@ -410,8 +509,9 @@ def carry_out_board_decision(*, ballot: Ballot, by: User | None) -> None:
             user=rep_user,
             context={
                 **context,
-                "invited": invited,
-                "invitation_url": _invitation_url(rep_user) if invited else "",
+                "invited": bool(invitation_url),
+                "invitation_url": invitation_url,
                 "account_url": absolute_url(reverse("accounts:profile")),
             },
         )
+    return _("%(name)s is a member.") % {"name": organisation.name}

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from core.admin_site import needs_mfa_setup
+from core.http import SignedInRequest
 
 from . import services
 from .forms import ApplicationForm, MessageForm, WithdrawForm
@@ -20,17 +21,6 @@ def _own(request: HttpRequest, pk: int) -> Application:
     return get_object_or_404(Application, pk=pk, applicant=request.user)
 
 
-def _errors_into_form(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            for item in errors:
-                form.add_error(target, item.messages[0] if hasattr(item, "messages") else item)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
-
-
 @verified_email_required
 def application_list(request: HttpRequest) -> HttpResponse:
     applications = Application.objects.for_applicant(request.user).prefetch_related(
@@ -40,50 +30,24 @@ def application_list(request: HttpRequest) -> HttpResponse:
 
 
 @verified_email_required
-def apply(request: HttpRequest) -> HttpResponse:
+def apply(request: SignedInRequest[User]) -> HttpResponse:
     """Start an application, or carry on with the draft already started."""
     if request.method == "POST":
-        started = services.start_application(applicant=request.user)  # type: ignore[arg-type]
+        started = services.start_application(applicant=request.user)
         return redirect("applications:edit", pk=started.pk)
-    draft = Application.objects.for_applicant(request.user).filter(status=Status.DRAFT).first()
+    draft = Application.objects.draft_of(request.user)
     return render(request, "applications/apply.html", {"draft": draft})
 
 
-def _store_uploads(form: ApplicationForm, application: Application, user: User) -> int:
-    """Keep every acceptable upload at once, so a mistake elsewhere never costs the file."""
-    stored = 0
-    uploads = [(DocumentKind.LETTER, "letter", form.files.get("letter"))]
-    uploads += [
-        (DocumentKind.SUPPORTING, "supporting", f) for f in form.files.getlist("supporting")
+def _uploads(files, fields: dict[str, DocumentKind]) -> list:
+    """The uploaded files of each file field, with the kind of document they are."""
+    return [
+        (kind, field, upload) for field, kind in fields.items() for upload in files.getlist(field)
     ]
-    for kind, field, upload in uploads:
-        if not upload:
-            continue
-        try:
-            services.add_document(application=application, kind=kind, upload=upload, by=user)
-            stored += 1
-        except ValidationError as error:
-            for message in error.messages:
-                form.add_error(field, message)
-    return stored
-
-
-def _remove_requested_document(request: HttpRequest, application: Application) -> bool:
-    """Handle a "Remove" button of the form; True when one was pressed."""
-    pk = request.POST.get("remove", "")
-    if not pk.isdigit():
-        return False
-    document = application.documents.filter(pk=int(pk)).first()
-    if document is None:
-        messages.info(request, _("That document was already removed."))
-        return True
-    services.remove_document(document=document, by=request.user)  # type: ignore[arg-type]
-    messages.success(request, _("“%(name)s” is removed.") % {"name": document.original_name})
-    return True
 
 
 @verified_email_required
-def edit(request: HttpRequest, pk: int) -> HttpResponse:
+def edit(request: SignedInRequest[User], pk: int) -> HttpResponse:
     application = _own(request, pk)
     if not application.is_editable:
         if application.status == Status.WITHDRAWN:
@@ -104,48 +68,50 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     form = ApplicationForm(request.POST, request.FILES, instance=application)
-    user: User = request.user  # type: ignore[assignment]
-    _store_uploads(form, application, user)
     form.is_valid()
-    data = {
-        name: value
-        for name, value in form.cleaned_data.items()
-        if name in services.DRAFT_FIELDS and name not in form.errors
-    }
-    areas = None if "areas" in form.errors else list(form.cleaned_data.get("areas") or [])
-    try:
-        application = services.save_draft(application=application, data=data, areas=areas)
-    except ValidationError:
-        # A second click on "Submit" that waited for the first: the application has gone on.
+    remove = request.POST.get("remove", "")
+    result = services.edit_draft(
+        application=application,
+        by=request.user,
+        edit=services.DraftEdit(
+            data={
+                name: value
+                for name, value in form.cleaned_data.items()
+                if name in services.DRAFT_FIELDS and name not in form.errors
+            },
+            areas=None if "areas" in form.errors else list(form.cleaned_data.get("areas") or []),
+            uploads=_uploads(
+                request.FILES,
+                {"letter": DocumentKind.LETTER, "supporting": DocumentKind.SUPPORTING},
+            ),
+            remove=int(remove) if remove.isdigit() else None,
+            submit=request.POST.get("action") == "submit",
+            invalid_fields=frozenset(form.errors),
+        ),
+    )
+    application = result.application
+    if result.no_longer_draft:
         messages.info(
             request, _("This application has been submitted and can no longer be edited.")
         )
         return redirect("applications:detail", pk=application.pk)
-    removed = _remove_requested_document(request, application)
+    if result.submitted:
+        messages.success(
+            request,
+            _("Application %(reference)s is submitted; a confirmation is on its way by email.")
+            % {"reference": application.reference},
+        )
+        return redirect("applications:detail", pk=application.pk)
+    for field, message in result.errors:
+        form.add_error(field if field in form.fields else None, message)
+    if result.removed == "":
+        messages.info(request, _("That document was already removed."))
+    elif result.removed:
+        messages.success(request, _("“%(name)s” is removed.") % {"name": result.removed})
     documents = list(application.documents.all())
     form.show_documents(documents)
-
-    # "Remove" is a button of the whole form, so what was typed beside it is saved too.
-    submitting = request.POST.get("action") == "submit" and not removed
-    if submitting and form.errors:
-        # Say everything that is missing at once, not after the first mistake is mended.
-        for field, message in services.missing_for_submission(application).items():
-            if field not in form.errors:
-                form.add_error(field if field in form.fields else None, message)
-    elif submitting:
-        try:
-            application = services.submit_application(application=application, by=user)
-        except ValidationError as error:
-            _errors_into_form(form, error)
-        else:
-            messages.success(
-                request,
-                _("Application %(reference)s is submitted; a confirmation is on its way by email.")
-                % {"reference": application.reference},
-            )
-            return redirect("applications:detail", pk=application.pk)
     if form.errors:
-        status = 400 if submitting else 200
+        submitting = request.POST.get("action") == "submit" and result.removed is None
         messages.error(
             request, _("Some answers need your attention: see the messages below each one.")
         )
@@ -153,9 +119,9 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             "applications/edit.html",
             {"form": form, "application": application, "documents": documents},
-            status=status,
+            status=400 if submitting else 200,
         )
-    if not removed:
+    if result.removed is None:
         messages.success(request, _("Your draft is saved. You can finish it later."))
     return redirect("applications:edit", pk=application.pk)
 
@@ -185,40 +151,31 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @verified_email_required
 @require_POST
-def answer(request: HttpRequest, pk: int) -> HttpResponse:
+def answer(request: SignedInRequest[User], pk: int) -> HttpResponse:
     application = _own(request, pk)
-    user: User = request.user  # type: ignore[assignment]
     if not application.awaits_applicant:
         # A second click on "Send my answer", or a page left open after the answer went.
         messages.info(request, _("No question from the Centre is waiting for an answer here."))
         return redirect("applications:detail", pk=application.pk)
     form = MessageForm(request.POST, request.FILES)
-    uploads = [(DocumentKind.LETTER, "letter", f) for f in request.FILES.getlist("letter")]
-    uploads += [
-        (DocumentKind.SUPPORTING, "documents", f) for f in request.FILES.getlist("documents")
-    ]
-    for kind, field, upload in uploads:
-        try:
-            services.add_document(application=application, kind=kind, upload=upload, by=user)
-        except ValidationError as error:
-            for message in error.messages:
-                form.add_error(field, message)
-    if form.is_valid() and not form.errors:
-        try:
-            services.answer_information_request(
-                application=application, by=user, message=form.cleaned_data["message"]
-            )
-        except ValidationError as error:
-            application.refresh_from_db(fields=["status"])
-            if not application.awaits_applicant:  # a second click that waited for the first
-                messages.info(
-                    request, _("No question from the Centre is waiting for an answer here.")
-                )
-                return redirect("applications:detail", pk=application.pk)
-            _errors_into_form(form, error)
-        else:
-            messages.success(request, _("Thank you: your answer is with the Centre's staff."))
-            return redirect("applications:detail", pk=application.pk)
+    form.is_valid()
+    result = services.answer_with_documents(
+        application=application,
+        by=request.user,
+        message=form.cleaned_data.get("message", ""),
+        uploads=_uploads(
+            request.FILES, {"letter": DocumentKind.LETTER, "documents": DocumentKind.SUPPORTING}
+        ),
+    )
+    if result.no_question:  # a second click that waited for the first
+        messages.info(request, _("No question from the Centre is waiting for an answer here."))
+        return redirect("applications:detail", pk=application.pk)
+    if result.answered:
+        messages.success(request, _("Thank you: your answer is with the Centre's staff."))
+        return redirect("applications:detail", pk=application.pk)
+    for field, message in result.errors:
+        if field not in form.errors:
+            form.add_error(field if field in form.fields else None, message)
     question = application.open_question()
     return render(
         request,
@@ -237,14 +194,14 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @verified_email_required
 @require_POST
-def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def withdraw(request: SignedInRequest[User], pk: int) -> HttpResponse:
     application = _own(request, pk)
     form = WithdrawForm(request.POST)
     form.is_valid()
     try:
         services.withdraw_application(
             application=application,
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             reason=form.cleaned_data.get("reason", ""),
         )
     except ValidationError as error:
@@ -256,11 +213,11 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @verified_email_required
 @require_POST
-def remove_document(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+def remove_document(request: SignedInRequest[User], pk: int, document_pk: int) -> HttpResponse:
     application = _own(request, pk)
     document = get_object_or_404(ApplicationDocument, pk=document_pk, application=application)
     try:
-        services.remove_document(document=document, by=request.user)  # type: ignore[arg-type]
+        services.remove_document(document=document, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

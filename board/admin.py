@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -11,10 +11,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import BOARD_GROUP, User
+from accounts.models import User, sitting_director
 from core.admin_site import FilterWithDefault
 
-from . import services
+from . import motions, services
 from .models import Ballot, BallotStatus, Choice, Vote, VotingRule
 
 
@@ -63,39 +63,60 @@ class MineFilter(FilterWithDefault):
         return queryset
 
 
+class KindFilter(admin.SimpleListFilter):
+    """The kinds of motion the apps registered with the Board."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return motions.choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 class VoteForm(forms.Form):
     choice = forms.ChoiceField(
         label=_("Your vote"), choices=Choice.choices, widget=forms.RadioSelect
     )
     comment = forms.CharField(
         label=_("Comment"),
-        help_text=_(
-            "Required when you recuse yourself: say what the conflict of interest is. If the "
-            "Board rejects the application without a reason from the President, the comments "
-            "of those who voted against are sent to the applicant as the Board's reason."
-        ),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
+
+    def __init__(self, *args, motion: motions.Motion, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["comment"].help_text = gettext(
+            "Required when you recuse yourself: say what the conflict of interest is. If the "
+            "Board rejects the motion without a reason from the President, the comments of "
+            "those who voted against are sent to %(reader)s as the Board's reason."
+        ) % {"reader": motion.reason_reader}
 
 
 class CloseForm(forms.Form):
     reason = forms.CharField(
-        label=_("The Board's reason (sent to the applicant if rejected)"),
+        label=_("The Board's reason"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
 
+    def __init__(self, *args, motion: motions.Motion, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = gettext("The Board's reason (sent to %(reader)s)") % {
+            "reader": motion.reason_reader
+        }
+
 
 @admin.register(Ballot)
 class BallotAdmin(admin.ModelAdmin):
-    list_display = ["title", "kind", "deadline", "status", "outcome", "vote_count", "my_vote"]
-    list_filter = [MineFilter, "kind", "status", "outcome"]
-    list_select_related = ["application", "organisation"]
-    search_fields = ["title", "application__reference", "organisation__name"]
+    list_display = ["question", "deadline", "status", "outcome", "vote_count", "my_vote"]
+    list_filter = [MineFilter, KindFilter, "status", "outcome"]
+    search_fields = ["subject_label"]
     change_form_template = "admin/board/ballot/change_form.html"
     readonly_fields = (
-        "kind",
+        "kind_label",
         "status",
         "opened_at",
         "opened_by",
@@ -107,9 +128,11 @@ class BallotAdmin(admin.ModelAdmin):
     )
 
     def get_fields(self, request, obj=None):
-        fields = ["kind", "status", "opened_by", "opened_at", "deadline"]
+        fields = ["kind_label", "status", "opened_by", "opened_at", "deadline"]
         if obj is not None and obj.status != BallotStatus.OPEN:
             fields += ["outcome", "decided_at", "closed_by", "decision_reason"]
+            if obj.effect_note:
+                fields.append("effect_note")
         return fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ballot]:
@@ -121,12 +144,7 @@ class BallotAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(
                 vote_count=Count(
-                    "votes",
-                    filter=Q(
-                        votes__director__is_active=True,
-                        votes__director__groups__name=BOARD_GROUP,
-                    ),
-                    distinct=True,
+                    "votes", filter=sitting_director("votes__director__"), distinct=True
                 ),
                 my_choice=Subquery(mine[:1]),
             )
@@ -140,6 +158,14 @@ class BallotAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("question"), ordering="subject_label")
+    def question(self, obj: Ballot) -> str:
+        return obj.title
+
+    @admin.display(description=_("kind"))
+    def kind_label(self, obj: Ballot) -> str:
+        return obj.kind_label
 
     @admin.display(description=_("votes"), ordering="vote_count")
     def vote_count(self, obj) -> int:
@@ -172,7 +198,7 @@ class BallotAdmin(admin.ModelAdmin):
         if not user.is_board_director:
             raise PermissionDenied
         ballot = get_object_or_404(Ballot, pk=pk)
-        form = VoteForm(request.POST)
+        form = VoteForm(request.POST, motion=ballot.motion)
         if not form.is_valid():
             self.message_user(request, gettext("Choose how you vote."), messages.ERROR)
             return self._back(pk)
@@ -197,7 +223,7 @@ class BallotAdmin(admin.ModelAdmin):
 
     def close_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         ballot = get_object_or_404(Ballot, pk=pk)
-        form = CloseForm(request.POST)
+        form = CloseForm(request.POST, motion=ballot.motion)
         form.is_valid()
         try:
             services.close_ballot(
@@ -218,24 +244,25 @@ class BallotAdmin(admin.ModelAdmin):
             user: User = request.user
             view = services.tally_of(ballot)
             my_vote = next((v for v in view.votes if v.director_id == user.pk), None)
-            application = ballot.application
+            motion = ballot.motion
+            subject = ballot.subject
             extra = {
                 "ballot": ballot,
                 "tally": view,
                 "my_vote": my_vote,
-                "application": application,
-                "documents": application.documents.all() if application else [],
-                "can_vote": ballot.is_open and not ballot.past_deadline and user.is_board_director,
-                "can_close": ballot.is_open
-                and ballot.past_deadline
-                and user.is_board_director
-                and user.is_board_president,
+                # What the directors see about the motion, drawn by the motion's own template.
+                "motion_template": motion.detail_template,
+                "subject": subject,
+                **motion.detail_context(ballot, subject),
+                "can_vote": ballot.may_vote(user),
+                "can_close": ballot.may_close(user),
                 "vote_form": VoteForm(
+                    motion=motion,
                     initial={
                         "choice": my_vote.choice if my_vote else None,
                         "comment": my_vote.comment if my_vote else "",
-                    }
+                    },
                 ),
-                "close_form": CloseForm(),
+                "close_form": CloseForm(motion=motion),
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

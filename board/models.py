@@ -1,13 +1,19 @@
-"""Votes of the Board of Directors: on applications, honorary appointments and dismissals."""
+"""Votes of the Board of Directors on the motions other apps register (see board.motions)."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Organisation
+from accounts.models import User
+from core.status import Transitions
+
+from . import motions
 
 
 class MajorityBasis(models.TextChoices):
@@ -62,16 +68,17 @@ class VotingRule(models.Model):
         return str(_("Voting rule"))
 
 
-class BallotKind(models.TextChoices):
-    APPLICATION = "application", _("Membership application")
-    HONORARY = "honorary", _("Appointment of an honorary member")
-    DISMISSAL = "dismissal", _("Dismissal of a member for cause")
-
-
 class BallotStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DECIDED = "decided", _("Decided")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+BALLOT_MOVES: Transitions[BallotStatus] = Transitions(
+    {
+        BallotStatus.OPEN: {BallotStatus.DECIDED, BallotStatus.CANCELLED},
+    }
+)
 
 
 class Outcome(models.TextChoices):
@@ -84,6 +91,12 @@ class BallotQuerySet(models.QuerySet["Ballot"]):
     def open(self) -> "BallotQuerySet":
         return self.filter(status=BallotStatus.OPEN)
 
+    def about(self, subject: models.Model) -> "BallotQuerySet":
+        """Every vote the Board held or holds on ``subject``."""
+        return self.filter(
+            subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk
+        )
+
     def awaiting_vote_of(self, director) -> "BallotQuerySet":
         """Open votes this director has not voted on and can still vote on."""
         return (
@@ -94,25 +107,17 @@ class BallotQuerySet(models.QuerySet["Ballot"]):
 class Ballot(models.Model):
     """One question put to the Board, its rule, its votes and, once taken, its decision."""
 
-    kind = models.CharField(_("kind"), max_length=16, choices=BallotKind.choices)
-    application = models.ForeignKey(
-        "applications.Application",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="ballots",
-        verbose_name=_("application"),
+    kind = models.CharField(_("kind"), max_length=32, help_text=_("The kind of motion."))
+    # What the vote is about: a row of the app that registered the motion.
+    subject_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("about a")
     )
-    organisation = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="ballots",
-        verbose_name=_("organisation"),
+    subject_id = models.PositiveBigIntegerField(_("about #"))
+    subject = GenericForeignKey("subject_type", "subject_id")
+    subject_label = models.CharField(
+        _("about"), max_length=255, help_text=_("A reference or a name, in no language.")
     )
-    title = models.CharField(_("question"), max_length=255)
-    motion = models.TextField(_("details for the directors"), blank=True)
+    details = models.TextField(_("details for the directors"), blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=BallotStatus.choices, default=BallotStatus.OPEN
     )
@@ -142,6 +147,11 @@ class Ballot(models.Model):
     )
     decision_reason = models.TextField(_("reason"), blank=True)
     tally = models.JSONField(_("tally at the decision"), default=dict, blank=True)
+    effect_note = models.TextField(
+        _("what the decision did"),
+        blank=True,
+        help_text=_("Written when the decision is carried out, or when it could not be."),
+    )
 
     objects = BallotQuerySet.as_manager()
 
@@ -149,19 +159,16 @@ class Ballot(models.Model):
         verbose_name = _("Board vote")
         verbose_name_plural = _("Board votes")
         ordering = ["deadline", "pk"]
-        indexes = [models.Index(fields=["status", "deadline"])]
+        indexes = [
+            models.Index(fields=["status", "deadline"]),
+            models.Index(fields=["subject_type", "subject_id"]),
+        ]
         constraints = [
             models.UniqueConstraint(
-                fields=["application"],
+                fields=["subject_type", "subject_id"],
                 condition=Q(status="open"),
-                name="one_open_vote_per_application",
-            ),
-            models.CheckConstraint(
-                condition=(
-                    Q(kind="application", application__isnull=False)
-                    | (~Q(kind="application") & Q(organisation__isnull=False))
-                ),
-                name="ballot_has_its_subject",
+                name="one_open_vote_per_subject",
+                violation_error_message=_("A vote on this is already open."),
             ),
             models.CheckConstraint(
                 condition=(
@@ -181,12 +188,59 @@ class Ballot(models.Model):
         return self.title
 
     @property
+    def motion(self) -> motions.Motion:
+        return motions.get(self.kind)
+
+    @property
+    def kind_label(self) -> str:
+        return str(self.motion.label)
+
+    @property
+    def title(self) -> str:
+        """The question, in the language of the page or email that shows it."""
+        return gettext("%(kind)s: %(subject)s") % {
+            "kind": self.kind_label,
+            "subject": self.subject_label,
+        }
+
+    @property
     def is_open(self) -> bool:
         return self.status == BallotStatus.OPEN
 
     @property
     def past_deadline(self) -> bool:
         return timezone.now() >= self.deadline
+
+    # The one place that says who may vote and who may close; services and screens ask it.
+    def vote_refusal(self, user: User) -> str | None:
+        """Why ``user`` may not vote on this now, or None when they may."""
+        if not user.is_board_director:
+            return gettext("Only sitting directors of the Board can vote.")
+        if self.status == BallotStatus.CANCELLED:
+            return gettext("This vote was cancelled: %(why)s") % {"why": self.decision_reason}
+        if self.status != BallotStatus.OPEN:
+            return gettext("This vote is closed: the Board has decided.")
+        if self.past_deadline:
+            return gettext(
+                "The deadline has passed; the President closes the vote with the votes cast."
+            )
+        return None
+
+    def may_vote(self, user: User) -> bool:
+        return self.vote_refusal(user) is None
+
+    def close_refusal(self, user: User) -> str | None:
+        """Why ``user`` may not close this vote now, or None when they may."""
+        if not (user.is_board_director and user.is_board_president):
+            return gettext("Only the President of the Board can close a vote.")
+        if self.status != BallotStatus.OPEN:
+            return gettext("This vote is already closed.")
+        if not self.past_deadline:
+            return gettext("The vote can be closed once its deadline has passed.")
+        return None
+
+    def may_close(self, user: User) -> bool:
+        return self.close_refusal(user) is None
 
 
 class Choice(models.TextChoices):

@@ -1,22 +1,24 @@
-"""Every write of a Board vote: opening it, casting votes, the decision and its effects."""
+"""Every write of a Board vote: opening it, casting votes, the decision, and handing it to the
+motion that carries it out (see board.motions)."""
 
 import datetime
 from dataclasses import dataclass, field
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.emails import absolute_url, send_to_user
-from members.models import EndReason, Membership, MembershipKind, Organisation, Representative
+from core.locking import lock
 
-from . import rules
+from . import motions, rules
 from .models import (
+    BALLOT_MOVES,
     Ballot,
-    BallotKind,
     BallotStatus,
     Choice,
     Outcome,
@@ -94,15 +96,17 @@ def ballot_admin_url(ballot: Ballot) -> str:
 
 def open_ballot(
     *,
-    kind: BallotKind,
-    title: str,
-    motion: str,
+    kind: str,
+    subject: models.Model,
+    details: str,
     deadline: datetime.datetime,
     by: User,
-    application=None,
-    organisation: Organisation | None = None,
 ) -> Ballot:
-    """Put a question to the Board under the rule in force, and tell every sitting director."""
+    """Put a motion to the Board under the rule in force, and tell every sitting director.
+
+    The motion's app calls this inside its own transaction, holding its subject's row lock.
+    """
+    motion = motions.for_subject(subject, kind)
     if deadline < timezone.now() + MIN_VOTING_TIME:
         raise ValidationError({"deadline": _("Give the directors at least an hour to vote.")})
     directors = sitting_directors()
@@ -112,30 +116,25 @@ def open_ballot(
         raise ValidationError(
             _("The Board has no sitting President to close the vote at its deadline: mark one.")
         )
-    if kind != BallotKind.APPLICATION:
-        if organisation is None:
-            raise ValidationError(_("Say which organisation the vote is about."))
-        is_member = Membership.objects.current().filter(organisation=organisation).exists()
-        if kind == BallotKind.HONORARY and is_member:
-            raise ValidationError(_("This organisation is already a member."))
-        if kind == BallotKind.DISMISSAL and not is_member:
-            raise ValidationError(_("This organisation is not a member: there is nothing to end."))
-        if kind == BallotKind.DISMISSAL and not motion.strip():
-            raise ValidationError({"motion": _("State the cause: the member is told it.")})
+    motion.check_can_open(subject, details=details)
     with transaction.atomic():
         rule = current_rule()
-        ballot = Ballot.objects.create(
-            kind=kind,
-            title=title,
-            motion=motion,
-            deadline=deadline,
-            opened_by=by,
-            application=application,
-            organisation=organisation,
-            quorum_percent=rule.quorum_percent,
-            majority=rule.majority,
-            tie=rule.tie,
-        )
+        try:
+            with transaction.atomic():
+                ballot = Ballot.objects.create(
+                    kind=kind,
+                    subject_type=ContentType.objects.get_for_model(subject),
+                    subject_id=subject.pk,
+                    subject_label=motion.subject_label(subject)[:255],
+                    details=details,
+                    deadline=deadline,
+                    opened_by=by,
+                    quorum_percent=rule.quorum_percent,
+                    majority=rule.majority,
+                    tie=rule.tie,
+                )
+        except IntegrityError:
+            raise ValidationError(_("A vote on this is already open.")) from None
         for director in directors:
             send_to_user(
                 template="board/email/vote_opened",
@@ -145,8 +144,14 @@ def open_ballot(
     return ballot
 
 
-def _lock(ballot: Ballot) -> Ballot:
-    return Ballot.objects.select_for_update().get(pk=ballot.pk)
+def open_ballots_on(subject: models.Model) -> "models.QuerySet[Ballot]":
+    return Ballot.objects.about(subject).open()
+
+
+def lock_open_ballots_on(subject: models.Model) -> list[Ballot]:
+    """Lock the open votes on ``subject``, before the subject itself: the order a deciding vote
+    takes them in (ballot, then subject), so the two wait for each other rather than deadlock."""
+    return list(open_ballots_on(subject).select_for_update())
 
 
 def cast_vote(*, ballot: Ballot, director: User, choice: Choice, comment: str = "") -> Vote:
@@ -155,19 +160,13 @@ def cast_vote(*, ballot: Ballot, director: User, choice: Choice, comment: str = 
     if choice == Choice.RECUSED and not comment:
         raise ValidationError({"comment": _("Say what the conflict of interest is.")})
     with transaction.atomic():
-        locked = _lock(ballot)
-        if not User.objects.board_directors().filter(pk=director.pk).exists():
-            raise PermissionDenied(_("Only sitting directors of the Board can vote."))
-        if locked.status == BallotStatus.CANCELLED:
-            raise ValidationError(
-                _("This vote was cancelled: %(why)s") % {"why": locked.decision_reason}
-            )
-        if locked.status != BallotStatus.OPEN:
-            raise ValidationError(_("This vote is closed: the Board has decided."))
-        if locked.past_deadline:
-            raise ValidationError(
-                _("The deadline has passed; the President closes the vote with the votes cast.")
-            )
+        locked = lock(ballot)
+        director = User.objects.get(pk=director.pk)  # fresh: still a sitting director?
+        refusal = locked.vote_refusal(director)
+        if refusal and not director.is_board_director:
+            raise PermissionDenied(refusal)
+        if refusal:
+            raise ValidationError(refusal)
         vote, _created = Vote.objects.update_or_create(
             ballot=locked, director=director, defaults={"choice": choice, "comment": comment}
         )
@@ -184,20 +183,20 @@ def cast_vote(*, ballot: Ballot, director: User, choice: Choice, comment: str = 
 def close_ballot(*, ballot: Ballot, by: User, reason: str = "") -> Ballot:
     """The President closes a vote at its deadline with the votes cast."""
     with transaction.atomic():
-        locked = _lock(ballot)
-        president = User.objects.board_directors().filter(pk=by.pk, is_board_president=True)
-        if not president.exists():
-            raise PermissionDenied(_("Only the President of the Board can close a vote."))
-        if locked.status != BallotStatus.OPEN:
-            raise ValidationError(_("This vote is already closed."))
-        if not locked.past_deadline:
-            raise ValidationError(_("The vote can be closed once its deadline has passed."))
+        locked = lock(ballot)
+        by = User.objects.get(pk=by.pk)
+        refusal = locked.close_refusal(by)
+        if refusal and not (by.is_board_director and by.is_board_president):
+            raise PermissionDenied(refusal)
+        if refusal:
+            raise ValidationError(refusal)
         view = tally_of(locked)
         return _decide(locked, rules.outcome(view.tally, view.rule), view, by, reason)
 
 
 def cancel_ballot(*, ballot: Ballot, reason: str) -> None:
     """Stop an open vote whose question is gone (an application withdrawn)."""
+    BALLOT_MOVES.check(ballot.status, BallotStatus.CANCELLED, label=ballot.get_status_display())
     updated = Ballot.objects.filter(pk=ballot.pk, status=BallotStatus.OPEN).update(
         status=BallotStatus.CANCELLED, decision_reason=reason
     )
@@ -244,6 +243,7 @@ def _decide(
         reasons = [v.comment for v in view.votes if v.choice == Choice.AGAINST and v.comment]
         if outcome == Outcome.REJECTED and reasons:
             full_reason += "\n" + "\n".join(f"– {r}" for r in reasons)
+    BALLOT_MOVES.check(ballot.status, BallotStatus.DECIDED, label=ballot.get_status_display())
     updated = Ballot.objects.filter(pk=ballot.pk, status=BallotStatus.OPEN).update(
         status=BallotStatus.DECIDED,
         outcome=outcome,
@@ -255,49 +255,14 @@ def _decide(
     if updated != 1:  # pragma: no cover - the row lock makes this unreachable
         raise ValidationError(_("This vote is already closed."))
     ballot.refresh_from_db()
-    _carry_out(ballot, closed_by)
+    # The motion acts on the decision in this transaction, under the ballot's lock. It checks
+    # again what it relies on and says what it did; it does not raise, so a decision the Board
+    # took is always recorded.
+    note = ballot.motion.carry_out(ballot=ballot, subject=ballot.subject, by=closed_by)
+    if note:
+        Ballot.objects.filter(pk=ballot.pk).update(effect_note=note)
+        ballot.effect_note = note
     return ballot
-
-
-def _carry_out(ballot: Ballot, by: User | None) -> None:
-    if ballot.kind == BallotKind.APPLICATION:
-        from applications.services import carry_out_board_decision
-
-        carry_out_board_decision(ballot=ballot, by=by)
-        return
-    from members import services as members
-
-    organisation = ballot.organisation
-    assert organisation is not None
-    today = timezone.localdate()
-    if ballot.outcome != Outcome.APPROVED:
-        return
-    if ballot.kind == BallotKind.HONORARY:
-        members.start_membership(
-            organisation=organisation,
-            kind=MembershipKind.HONORARY,
-            on=today,
-            by=by,
-            reason=_("Appointed an honorary member by the Board: %(title)s")
-            % {"title": ballot.title},
-        )
-    elif ballot.kind == BallotKind.DISMISSAL:
-        membership = organisation.memberships.current().first()
-        if membership is not None:
-            members.end_membership(
-                membership=membership,
-                reason=EndReason.DISMISSED,
-                note=ballot.motion,
-                on=today,
-                by=by,
-            )
-            representatives = Representative.objects.current().filter(organisation=organisation)
-            for representative in representatives.select_related("user"):
-                send_to_user(
-                    template="members/email/dismissed",
-                    user=representative.user,
-                    context={"organisation": organisation, "reason": ballot.motion},
-                )
 
 
 def send_vote_reminders(*, now: datetime.datetime | None = None) -> int:

@@ -73,3 +73,15 @@ class FilterWithDefault(admin.SimpleListFilter):
                 "query_string": changelist.get_query_string({self.parameter_name: lookup}),
                 "display": title,
             }
+
+
+class StatusHistoryInline(admin.TabularInline):
+    """A read-only history of status changes (any subclass of core.status.StatusChange)."""
+
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("at", "from_status", "to_status", "actor", "note")
+    verbose_name_plural = _("History: every change of status, who made it, when and why")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False

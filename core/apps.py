@@ -10,6 +10,11 @@ class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("Portal")
 
+    def ready(self) -> None:
+        # Registers core's Celery tasks in every process: the outbox queues its delivery task
+        # by name after a commit, in web processes too.
+        from . import tasks  # noqa: F401
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     default = False

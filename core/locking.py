@@ -1,6 +1,6 @@
 """The lock helper every service uses for the rows it contends on."""
 
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from django.db import models
 
@@ -12,5 +12,5 @@ def lock(instance: ModelT) -> ModelT:
 
     Call it inside ``transaction.atomic()``; the returned copy is fresh from the database.
     """
-    manager = type(instance)._default_manager
-    return manager.select_for_update().get(pk=instance.pk)
+    manager = instance._meta.model._default_manager
+    return cast(ModelT, manager.select_for_update().get(pk=instance.pk))

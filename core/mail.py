@@ -1,72 +1,84 @@
-"""Email goes out through Celery, so a slow or failing mail server never holds up a page.
+"""Every email sent through Django becomes outbox rows, in the current transaction.
 
-``CeleryEmailBackend`` turns each message into JSON and queues ``send_email`` once the current
-transaction commits (a message about a change that rolled back is never sent). The task hands the
-message to the delivery backend (``EMAIL_DELIVERY_BACKEND``: SMTP in production, the console
-for a developer). Without a broker the task runs in-process, right after the commit.
+``OutboxEmailBackend`` is settings.EMAIL_BACKEND: allauth's confirmations, resets and sign-in
+codes, mail_admins and the portal's own emails all go through it. It writes one row per
+recipient (see core.outbox); the row is sent after the commit through the backend EMAIL_URL
+names (``EMAIL_DELIVERY_BACKEND``: SMTP in production, the console for a developer), by a
+Celery worker, or in-process when there is no broker.
+
+The portal's emails are ``PortalEmail``s, which say what they are about (``purpose``), whether
+their body carries a sign-in, reset or invitation link (``sensitive``) and their language. Any
+other message (allauth's) is stored as sensitive: nothing says it carries no such link.
 """
 
-from typing import Any
+from collections.abc import Sequence
 
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
-from django.core.mail.message import make_msgid
-from django.db import transaction
+from django.utils import translation
+from django.utils.html import strip_tags
 
 
-def message_to_dict(message: EmailMessage) -> dict[str, Any]:
-    if message.attachments:
-        raise ValueError("Attachments are not sent through the queue; link to the document.")
-    headers = dict(message.extra_headers)
-    headers.setdefault("Message-ID", make_msgid(domain="portal.cipc-icpc.org"))
-    return {
-        "subject": str(message.subject),
-        "body": str(message.body),
-        "from_email": message.from_email,
-        "to": list(message.to),
-        "cc": list(message.cc),
-        "bcc": list(message.bcc),
-        "reply_to": list(message.reply_to),
-        "headers": headers,
-        "alternatives": [
-            [str(content), mimetype] for content, mimetype in getattr(message, "alternatives", [])
-        ],
-    }
+class PortalEmail(EmailMultiAlternatives):
+    """An email of the portal's own, with what the outbox needs to know about it."""
+
+    def __init__(
+        self, *args, purpose: str = "", sensitive: bool = False, language: str = "", **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.purpose = purpose
+        self.sensitive = sensitive
+        self.language = language
 
 
-def message_from_dict(data: dict[str, Any]) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
-        subject=data["subject"],
-        body=data["body"],
-        from_email=data["from_email"],
-        to=data["to"],
-        cc=data["cc"],
-        bcc=data["bcc"],
-        reply_to=data["reply_to"],
-        headers=data["headers"],
-    )
-    for content, mimetype in data["alternatives"]:
-        message.attach_alternative(content, mimetype)
-    return message
+def _bodies(message: EmailMessage) -> tuple[str, str]:
+    """(plain text, HTML) of a message."""
+    body = str(message.body)
+    html = ""
+    if message.content_subtype == "html":
+        html, body = body, strip_tags(body)
+    for content, mimetype in getattr(message, "alternatives", []):
+        if mimetype != "text/html":
+            raise ValueError(f"The outbox keeps only HTML alternatives, not {mimetype}.")
+        html = str(content)
+    return body, html
 
 
-def _queue(task, data: dict[str, Any]):
-    """A named callable (Django logs a failed after-commit hook by its __qualname__)."""
+def _attachments(message: EmailMessage) -> list[tuple[str, str | bytes, str]]:
+    attachments: list[tuple[str, str | bytes, str]] = []
+    for attachment in message.attachments:
+        if not isinstance(attachment, tuple):
+            raise ValueError("Attach files as (filename, content, mimetype), not as MIME parts.")
+        filename, content, mimetype = attachment
+        attachments.append((str(filename), content, mimetype or "application/octet-stream"))
+    return attachments
 
-    def queue_email() -> None:
-        task.delay(data)
 
-    return queue_email
-
-
-class CeleryEmailBackend(BaseEmailBackend):
-    def send_messages(self, email_messages) -> int:
-        from .tasks import send_email
+class OutboxEmailBackend(BaseEmailBackend):
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        """Queue every message, one row per recipient. Returns how many messages were queued
+        (a message whose purpose was already queued for all its recipients is not counted)."""
+        from . import outbox  # models: not at import time, the app registry may not be ready
 
         count = 0
         for message in email_messages:
-            # robust: a broker that is down is logged; it never turns a saved change into an
-            # error page, nor stops the other after-commit work (other emails, file clean-up).
-            transaction.on_commit(_queue(send_email, message_to_dict(message)), robust=True)
-            count += 1
+            body, html_body = _bodies(message)
+            attachments = _attachments(message)
+            queued = [
+                outbox.enqueue(
+                    to=recipient,
+                    subject=str(message.subject),
+                    body=body,
+                    html_body=html_body,
+                    from_email=str(message.from_email),
+                    reply_to=[str(address) for address in message.reply_to],
+                    headers=message.extra_headers,
+                    attachments=attachments,
+                    language=getattr(message, "language", "") or translation.get_language() or "",
+                    purpose=getattr(message, "purpose", ""),
+                    sensitive=getattr(message, "sensitive", True),
+                )
+                for recipient in message.recipients()
+            ]
+            count += any(queued)
         return count

@@ -1,33 +1,24 @@
-"""Core's Celery tasks (each app keeps its tasks in its tasks.py, found by the worker)."""
-
-from typing import Any
+"""Core's Celery tasks: the email outbox's (each app keeps its tasks in its tasks.py)."""
 
 from celery import shared_task
-from django.conf import settings
-from django.core.cache import cache
-from django.core.mail import get_connection
 
-from .mail import message_from_dict
+from . import outbox
 
 
-@shared_task(
-    name="core.send_email",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=900,
-    max_retries=8,
-)
-def send_email(data: dict[str, Any]) -> int:
-    """Deliver one message. Retried with back-off while the mail server is unreachable.
+@shared_task(name=outbox.DELIVER_TASK)
+def deliver_email(message_id: int) -> bool:
+    """Send one outbox row, queued after the commit that wrote it. A second delivery of the
+    task (acks_late, a worker lost) sends nothing: the row is claimed in the database."""
+    return outbox.deliver(message_id=message_id)
 
-    Idempotent: a message redelivered by the broker (acks_late) is not sent a second time.
-    """
-    claim = f"email-sent:{data['headers']['Message-ID']}"
-    if not cache.add(claim, True, timeout=7 * 24 * 3600):
-        return 0
-    try:
-        connection = get_connection(settings.EMAIL_DELIVERY_BACKEND, fail_silently=False)
-        return connection.send_messages([message_from_dict(data)]) or 0
-    except BaseException:
-        cache.delete(claim)
-        raise
+
+@shared_task(name="core.sweep_outbox")
+def sweep_outbox() -> int:
+    """Beat, every minute: send what is still pending (the broker or mail server was down)."""
+    return outbox.sweep()
+
+
+@shared_task(name="core.purge_outbox")
+def purge_outbox() -> int:
+    """Beat, daily: forget sent and failed emails past the retention period."""
+    return outbox.purge()

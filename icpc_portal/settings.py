@@ -8,6 +8,7 @@ sets DEBUG=0, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL, REDIS_
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -181,9 +182,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
-# Pages hand messages to Celery; the worker delivers them through the backend EMAIL_URL names.
+# Every email is first a row of the outbox, written with the change that caused it; a Celery
+# task sends it after the commit through the backend EMAIL_URL names (see core.outbox).
 EMAIL_DELIVERY_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
-EMAIL_BACKEND = "core.mail.CeleryEmailBackend"
+EMAIL_BACKEND = "core.mail.OutboxEmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ICPC Portal <portal@cipc-icpc.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -207,7 +209,25 @@ CELERY_TIMEZONE = TIME_ZONE
 # The one place for periodic jobs; each feature adds its entry here.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "board-vote-reminders": {"task": "board.send_vote_reminders", "schedule": 3600.0},
+    # A sweep left in the queue while no worker ran is dropped: the next one does its work.
+    "outbox-sweep": {"task": "core.sweep_outbox", "schedule": 60.0, "options": {"expires": 50}},
+    "outbox-purge": {"task": "core.purge_outbox", "schedule": crontab(hour=3, minute=40)},
 }
+
+# --- Email outbox (core.outbox) -------------------------------------------------------------
+# A failed send is tried again after OUTBOX_RETRY_DELAY seconds, doubled at each attempt up to
+# OUTBOX_RETRY_MAX_DELAY; after OUTBOX_MAX_ATTEMPTS attempts the email is marked failed.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOX_RETRY_DELAY = env.int("OUTBOX_RETRY_DELAY", default=60)
+OUTBOX_RETRY_MAX_DELAY = env.int("OUTBOX_RETRY_MAX_DELAY", default=3600)
+# Seconds after which an email claimed by a worker that never reported is sent again. Longer
+# than the task time limit, so that a worker still alive would have been stopped by then.
+OUTBOX_CLAIM_LEASE = env.int("OUTBOX_CLAIM_LEASE", default=600)
+if OUTBOX_CLAIM_LEASE <= CELERY_TASK_TIME_LIMIT:
+    raise environ.ImproperlyConfigured("OUTBOX_CLAIM_LEASE must exceed CELERY_TASK_TIME_LIMIT.")
+OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", default=500)
+# Sent and failed emails are deleted after this many days; pending ones are kept.
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=90)
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -2,7 +2,15 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .models import Membership, MembershipStatusChange, Organisation, Representative
+from core.admin_site import StatusHistoryInline
+
+from .models import (
+    Membership,
+    MembershipStatusChange,
+    Organisation,
+    Representative,
+    RepresentativeStatusChange,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -17,9 +25,25 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class StatusChangeInline(StatusHistoryInline):
+    model = MembershipStatusChange
+
+
+class RepresentativeHistoryInline(StatusHistoryInline):
+    model = RepresentativeStatusChange
+    verbose_name_plural = _("History: designation, changes of title or qualification, end")
+
+
 class RepresentativeInline(ReadOnlyInline):
     model = Representative
-    fields = readonly_fields = ("user", "title", "qualification", "started_on", "ended_on")
+    fields = readonly_fields = (
+        "user",
+        "title",
+        "qualification",
+        "status",
+        "started_on",
+        "ended_on",
+    )
 
 
 class MembershipInline(ReadOnlyInline):
@@ -54,22 +78,20 @@ class RepresentativeAdmin(admin.ModelAdmin):
     list_filter = ["qualification"]
     list_select_related = ["user", "organisation"]
     search_fields = ["user__email", "user__last_name", "organisation__name"]
-    readonly_fields = ["organisation", "user", "title", "qualification", "started_on", "ended_on"]
+    readonly_fields = [
+        "organisation",
+        "user",
+        "title",
+        "qualification",
+        "status",
+        "started_on",
+        "ended_on",
+    ]
+    inlines = [RepresentativeHistoryInline]
 
     def has_add_permission(self, request) -> bool:
         # A representative is designated through an application or a change of representative,
         # both of which check the statutory qualification.
-        return False
-
-
-class StatusChangeInline(admin.TabularInline):
-    model = MembershipStatusChange
-    extra = 0
-    can_delete = False
-    fields = readonly_fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
-    verbose_name_plural = _("History of status changes")
-
-    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
 

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class MembersConfig(AppConfig):
     name = "members"
     verbose_name = _("Members")
+
+    def ready(self) -> None:
+        from board import motions
+
+        from .motions import Dismissal, HonoraryAppointment
+
+        motions.register(HonoraryAppointment())
+        motions.register(Dismissal())

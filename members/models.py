@@ -8,6 +8,8 @@ from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from core.status import StatusChange, Transitions
+
 
 class Category(models.TextChoices):
     """The four statutory categories of general members."""
@@ -52,6 +54,20 @@ class Organisation(models.Model):
         return self.name
 
 
+class RepresentativeStatus(models.TextChoices):
+    CURRENT = "current", _("Designated")
+    ENDED = "ended", _("Replaced")
+
+
+REPRESENTATIVE_MOVES: Transitions[RepresentativeStatus] = Transitions(
+    {
+        "": {RepresentativeStatus.CURRENT},
+        # The same person, designated again with another title or qualification.
+        RepresentativeStatus.CURRENT: {RepresentativeStatus.CURRENT, RepresentativeStatus.ENDED},
+    }
+)
+
+
 class RepresentativeQuerySet(models.QuerySet["Representative"]):
     def current(self) -> "RepresentativeQuerySet":
         return self.filter(ended_on__isnull=True)
@@ -85,6 +101,12 @@ class Representative(models.Model):
     qualification = models.CharField(
         _("qualification"), max_length=16, choices=Qualification.choices
     )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=RepresentativeStatus.choices,
+        default=RepresentativeStatus.CURRENT,
+    )
     started_on = models.DateField(_("designated on"))
     ended_on = models.DateField(_("replaced on"), null=True, blank=True)
 
@@ -105,6 +127,11 @@ class Representative(models.Model):
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
                 name="representative_ends_after_start",
             ),
+            models.CheckConstraint(
+                condition=Q(status="current", ended_on__isnull=True)
+                | Q(status="ended", ended_on__isnull=False),
+                name="representative_end_matches_status",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -123,6 +150,14 @@ class MembershipKind(models.TextChoices):
 class MembershipStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     ENDED = "ended", _("Ended")
+
+
+MEMBERSHIP_MOVES: Transitions[MembershipStatus] = Transitions(
+    {
+        "": {MembershipStatus.ACTIVE},
+        MembershipStatus.ACTIVE: {MembershipStatus.ENDED},
+    }
+)
 
 
 class EndReason(models.TextChoices):
@@ -206,7 +241,7 @@ class Membership(models.Model):
         return self.kind == MembershipKind.GENERAL and self.status == MembershipStatus.ACTIVE
 
 
-class MembershipStatusChange(models.Model):
+class MembershipStatusChange(StatusChange):
     """Every change of a membership's status: who made it, when and why."""
 
     membership = models.ForeignKey(
@@ -219,21 +254,25 @@ class MembershipStatusChange(models.Model):
         _("from"), max_length=16, choices=MembershipStatus.choices, blank=True
     )
     to_status = models.CharField(_("to"), max_length=16, choices=MembershipStatus.choices)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
+
+    class Meta(StatusChange.Meta):
+        pass
+
+
+class RepresentativeStatusChange(StatusChange):
+    """Every designation of a representative, change of title or qualification, and end."""
+
+    representative = models.ForeignKey(
+        Representative,
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+        verbose_name=_("representative"),
     )
-    changed_at = models.DateTimeField(_("when"), auto_now_add=True)
-    reason = models.TextField(_("why"))
+    from_status = models.CharField(
+        _("from"), max_length=16, choices=RepresentativeStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=16, choices=RepresentativeStatus.choices)
 
-    class Meta:
-        verbose_name = _("status change")
-        verbose_name_plural = _("status changes")
-        ordering = ["changed_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status or '–'} → {self.to_status}"
+    class Meta(StatusChange.Meta):
+        verbose_name = _("change of representative")
+        verbose_name_plural = _("changes of representative")

@@ -2,11 +2,19 @@
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
+from board import services as board
+from core.emails import send_to_user
+from core.locking import lock
+from core.status import move_status, record_start
 
 from .models import (
+    MEMBERSHIP_MOVES,
+    REPRESENTATIVE_MOVES,
     EndReason,
     Membership,
     MembershipKind,
@@ -15,8 +23,17 @@ from .models import (
     Organisation,
     Qualification,
     Representative,
+    RepresentativeStatus,
+    RepresentativeStatusChange,
     yearly_period,
 )
+
+HONORARY = "honorary"
+DISMISSAL = "dismissal"
+
+
+def is_member(organisation: Organisation) -> bool:
+    return Membership.objects.current().filter(organisation=organisation).exists()
 
 
 def start_membership(
@@ -29,7 +46,11 @@ def start_membership(
 ) -> Membership:
     """Make the organisation a member from ``on``, for a first yearly period."""
     with transaction.atomic():
-        Organisation.objects.select_for_update().get(pk=organisation.pk)
+        lock(organisation)
+        if is_member(organisation):
+            raise ValidationError(
+                _("%(name)s is already a member.") % {"name": organisation.name}, code="member"
+            )
         period_start, period_end = yearly_period(on)
         membership = Membership.objects.create(
             organisation=organisation,
@@ -39,12 +60,13 @@ def start_membership(
             period_start=period_start,
             period_end=period_end,
         )
-        MembershipStatusChange.objects.create(
+        record_start(
+            membership,
+            transitions=MEMBERSHIP_MOVES,
+            history=MembershipStatusChange,
+            by=by,
+            note=reason,
             membership=membership,
-            from_status="",
-            to_status=MembershipStatus.ACTIVE,
-            changed_by=by,
-            reason=reason,
         )
     return membership
 
@@ -59,21 +81,21 @@ def end_membership(
 ) -> Membership:
     """End a current membership, keeping why, when and who."""
     with transaction.atomic():
-        locked = Membership.objects.select_for_update().get(pk=membership.pk)
-        if locked.status != MembershipStatus.ACTIVE:
-            raise ValueError("This membership has already ended.")
-        locked.status = MembershipStatus.ENDED
+        locked = lock(membership)
+        label = str(EndReason(reason).label)
+        move_status(
+            locked,
+            to=MembershipStatus.ENDED,
+            transitions=MEMBERSHIP_MOVES,
+            history=MembershipStatusChange,
+            by=by,
+            note=f"{label}: {note}" if note else label,
+            membership=locked,
+        )
         locked.ended_on = on
         locked.end_reason = reason
         locked.end_note = note
         locked.save(update_fields=["status", "ended_on", "end_reason", "end_note"])
-        MembershipStatusChange.objects.create(
-            membership=locked,
-            from_status=MembershipStatus.ACTIVE,
-            to_status=MembershipStatus.ENDED,
-            changed_by=by,
-            reason=f"{EndReason(reason).label}: {note}" if note else str(EndReason(reason).label),
-        )
     return locked
 
 
@@ -84,23 +106,145 @@ def designate_representative(
     title: str,
     qualification: Qualification,
     on: datetime.date,
+    by: User | None = None,
 ) -> Representative:
     """Designate ``user`` to act for the organisation, replacing any current representative."""
+    described = _("%(title)s (%(qualification)s)") % {
+        "title": title,
+        "qualification": Qualification(qualification).label,
+    }
     with transaction.atomic():
-        Organisation.objects.select_for_update().get(pk=organisation.pk)
+        lock(organisation)
         current = Representative.objects.current().filter(organisation=organisation).first()
         if current is not None:
-            if current.user_id == user.pk:
+            same_person = current.user_id == user.pk
+            move_status(
+                current,
+                to=RepresentativeStatus.CURRENT if same_person else RepresentativeStatus.ENDED,
+                transitions=REPRESENTATIVE_MOVES,
+                history=RepresentativeStatusChange,
+                by=by,
+                note=_("Now %(what)s") % {"what": described} if same_person else "",
+                representative=current,
+            )
+            if same_person:
                 current.title = title
                 current.qualification = qualification
                 current.save(update_fields=["title", "qualification"])
                 return current
             current.ended_on = on
-            current.save(update_fields=["ended_on"])
-        return Representative.objects.create(
+            current.save(update_fields=["status", "ended_on"])
+        representative = Representative.objects.create(
             organisation=organisation,
             user=user,
             title=title,
             qualification=qualification,
             started_on=on,
+        )
+        record_start(
+            representative,
+            transitions=REPRESENTATIVE_MOVES,
+            history=RepresentativeStatusChange,
+            by=by,
+            note=described,
+            representative=representative,
+        )
+    return representative
+
+
+def member_organisation_named(name: str, country: str) -> Organisation | None:
+    """The current member of that name in that country, if there is one."""
+    return (
+        Organisation.objects.filter(
+            name__iexact=name.strip(),
+            country=country,
+            memberships__status=MembershipStatus.ACTIVE,
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def admit_organisation(
+    *,
+    name: str,
+    category: str,
+    country: str,
+    city: str,
+    website: str,
+    description: str,
+    representative: User,
+    title: str,
+    qualification: Qualification,
+    on: datetime.date,
+    by: User | None,
+    reason: str,
+) -> Membership:
+    """Make a new general member: its organisation, its membership and its representative.
+
+    Refuses, with a message staff can act on, when a member of that name in that country
+    exists already.
+    """
+    existing = member_organisation_named(name, country)
+    if existing is not None:
+        raise ValidationError(
+            _("%(name)s is already a member.") % {"name": existing.name}, code="member"
+        )
+    with transaction.atomic():
+        organisation = Organisation.objects.create(
+            name=name,
+            category=category,
+            country=country,
+            city=city,
+            website=website,
+            description=description,
+        )
+        membership = start_membership(
+            organisation=organisation,
+            kind=MembershipKind.GENERAL,
+            on=on,
+            by=by,
+            reason=reason,
+        )
+        designate_representative(
+            organisation=organisation,
+            user=representative,
+            title=title,
+            qualification=qualification,
+            on=on,
+            by=by,
+        )
+    return membership
+
+
+def propose_honorary_membership(
+    *, organisation: Organisation, details: str, deadline: datetime.datetime, by: User
+):
+    """Put the appointment of ``organisation`` as an honorary member to the Board's vote."""
+    with transaction.atomic():
+        locked = lock(organisation)
+        return board.open_ballot(
+            kind=HONORARY, subject=locked, details=details, deadline=deadline, by=by
+        )
+
+
+def propose_dismissal(
+    *, organisation: Organisation, cause: str, deadline: datetime.datetime, by: User
+):
+    """Put the dismissal of a member for ``cause`` to the Board's vote."""
+    with transaction.atomic():
+        locked = lock(organisation)
+        return board.open_ballot(
+            kind=DISMISSAL, subject=locked, details=cause, deadline=deadline, by=by
+        )
+
+
+def tell_representatives(organisation: Organisation, *, template: str, context: dict) -> None:
+    """Email each current representative of the organisation, in their language."""
+    representatives = Representative.objects.current().filter(organisation=organisation)
+    for representative in representatives.select_related("user"):
+        send_to_user(
+            template=template,
+            user=representative.user,
+            context={"organisation": organisation, **context},
         )

@@ -1,11 +1,17 @@
+"""What every test shares: service checks, fast password hashing, private cache keys and
+uploads, and the people most tests need."""
+
+import copy
 import os
 import shutil
+import uuid
 
 import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 
+from applications.models import private_storage
 from tests import factories
 
 
@@ -26,6 +32,46 @@ def _clean_cache():
     yield
     for alias in settings.CACHES:
         caches[alias].clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Factories hash a password for every user; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _private_cache_keys(settings):
+    """Other processes may share the Redis database (a local `make bench`, a dev server) and
+    cache the same pages under the same keys; give each test keys of its own."""
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches  # Django resets its cache connections on this change
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    """Uploads go to a directory of the test's own, never into var/media.
+
+    The private storage caches where it writes, so the setting alone would not move it.
+    """
+    media = tmp_path / "private-media"
+    media.mkdir()
+    saved = private_storage._location
+
+    def forget() -> None:
+        for name in ("base_location", "location"):
+            private_storage.__dict__.pop(name, None)
+
+    private_storage._location = str(media)
+    forget()
+    settings.MEDIA_ROOT = str(media)
+    assert private_storage.location == str(media)
+    try:
+        yield media
+    finally:
+        private_storage._location = saved
+        forget()
 
 
 @pytest.fixture
@@ -68,3 +114,8 @@ def staff_user(db):
 @pytest.fixture
 def director(db):
     return factories.DirectorFactory()
+
+
+@pytest.fixture
+def applicant(db):
+    return factories.UserFactory()

@@ -1,10 +1,17 @@
+"""Factories and small test data every test folder uses: people, organisations, applications,
+a real PDF, and an authenticator for the admin's two factors."""
+
 import datetime
 
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from accounts.models import BOARD_GROUP, STAFF_GROUP, User
+from applications.models import Application, ApplicationEvent, Status
 from members.models import (
     Category,
     Membership,
@@ -16,6 +23,22 @@ from members.models import (
 )
 
 PASSWORD = "correct-horse-battery-staple"
+
+# A small but real PDF: the upload checks read the content, not the name.
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def pdf_upload(name: str = "letter.pdf", content: bytes = PDF) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def with_totp(user: User, secret: str | None = None) -> User:
+    """Turn on an authenticator app for ``user``: the admin lets no one in without it."""
+    TOTP.activate(user, secret or generate_totp_secret())
+    return user
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -85,3 +108,50 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     started_on = factory.LazyFunction(datetime.date.today)
     period_start = factory.LazyAttribute(lambda o: yearly_period(o.started_on)[0])
     period_end = factory.LazyAttribute(lambda o: yearly_period(o.started_on)[1])
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """A draft, as just started by its applicant (with its history; ``history=False`` for none)."""
+
+    class Meta:
+        model = Application
+        skip_postgeneration_save = True
+
+    applicant = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def history(obj: Application, create: bool, extracted, **kwargs) -> None:
+        if not create or extracted is False:
+            return
+        events = [ApplicationEvent(application=obj, to_status=Status.DRAFT, actor=obj.applicant)]
+        if obj.status != Status.DRAFT:
+            events.append(
+                ApplicationEvent(
+                    application=obj,
+                    from_status=Status.DRAFT,
+                    to_status=obj.status,
+                    actor=obj.applicant,
+                )
+            )
+        ApplicationEvent.objects.bulk_create(events)
+
+
+class SubmittedApplicationFactory(ApplicationFactory):
+    """A complete application in the staff queue (references in 1999, clear of today's count)."""
+
+    status = Status.SUBMITTED
+    reference = factory.Sequence(lambda n: f"APP-1999-{n + 1:04d}")
+    submitted_at = factory.LazyFunction(timezone.now)
+    org_name = factory.Sequence(lambda n: f"Community Safety Council {n}")
+    category = "ngo"
+    country = "FR"
+    city = "Lyon"
+    activities = "Prevention work with young people."
+    rep_first_name = "Jeanne"
+    rep_last_name = "Martin"
+    rep_title = "Director"
+    rep_email = factory.Sequence(lambda n: f"rep{n}@example.org")
+    rep_qualification = "director"
+    rep_declaration = True
+    motivation = "To share what works."
+    agrees_to_statutes = True

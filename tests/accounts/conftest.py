@@ -1,9 +1,7 @@
 """Helpers for driving allauth's pages through the test client the way a browser would."""
 
-import copy
 import re
 import time
-import uuid
 from html import unescape
 from urllib.parse import urlsplit
 
@@ -78,21 +76,6 @@ def current_totp_code(secret: str) -> str:
     if remaining < 1:
         time.sleep(remaining + 0.01)
     return format_hotp_value(hotp_value(secret, int(time.time()) // period))
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """The production hasher costs ~0.3 s a check; these tests sign in many times."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _private_cache_keys(settings):
-    """Other processes may share the Redis database (a local `make bench`, a dev server) and
-    cache the same pages under the same keys; give each test keys of its own."""
-    caches = copy.deepcopy(settings.CACHES)
-    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
-    settings.CACHES = caches  # Django resets its cache connections on this change
 
 
 @pytest.fixture

@@ -1,37 +1,30 @@
 """Fixtures for the membership application tests: applications, documents and signed-in people."""
 
-import copy
 import io
 import re
 import struct
-import uuid
 import zipfile
 import zlib
 from html import unescape
 
-import factory
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from accounts.models import User
 from applications import services
 from applications.models import (
     Application,
-    ApplicationEvent,
     DocumentKind,
-    Status,
-    private_storage,
 )
-from tests.factories import UserFactory
+from tests.factories import (  # noqa: F401 - shared with the tests of this folder
+    PDF,
+    ApplicationFactory,
+    SubmittedApplicationFactory,
+    UserFactory,
+    pdf_upload,
+    with_totp,
+)
 
 # --- Small but real documents ------------------------------------------------------------------
-
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -113,10 +106,6 @@ def make_zip(names: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-def pdf_upload(name: str = "letter.pdf", content: bytes = PDF) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content, content_type="application/pdf")
-
-
 # --- Applications ------------------------------------------------------------------------------
 
 COMPLETE = {
@@ -150,53 +139,6 @@ def form_data(fields: dict | None = None, **extra) -> dict:
         else:
             data[name] = value
     return data
-
-
-class ApplicationFactory(factory.django.DjangoModelFactory):
-    """A draft, as just started by its applicant (with its history; ``history=False`` for none)."""
-
-    class Meta:
-        model = Application
-        skip_postgeneration_save = True
-
-    applicant = factory.SubFactory(UserFactory)
-
-    @factory.post_generation
-    def history(obj: Application, create: bool, extracted, **kwargs) -> None:
-        if not create or extracted is False:
-            return
-        events = [ApplicationEvent(application=obj, to_status=Status.DRAFT, actor=obj.applicant)]
-        if obj.status != Status.DRAFT:
-            events.append(
-                ApplicationEvent(
-                    application=obj,
-                    from_status=Status.DRAFT,
-                    to_status=obj.status,
-                    actor=obj.applicant,
-                )
-            )
-        ApplicationEvent.objects.bulk_create(events)
-
-
-class SubmittedApplicationFactory(ApplicationFactory):
-    """A complete application in the staff queue (references in 1999, clear of today's count)."""
-
-    status = Status.SUBMITTED
-    reference = factory.Sequence(lambda n: f"APP-1999-{n + 1:04d}")
-    submitted_at = factory.LazyFunction(timezone.now)
-    org_name = factory.Sequence(lambda n: f"Community Safety Council {n}")
-    category = "ngo"
-    country = "FR"
-    city = "Lyon"
-    activities = "Prevention work with young people."
-    rep_first_name = "Jeanne"
-    rep_last_name = "Martin"
-    rep_title = "Director"
-    rep_email = factory.Sequence(lambda n: f"rep{n}@example.org")
-    rep_qualification = "director"
-    rep_declaration = True
-    motivation = "To share what works."
-    agrees_to_statutes = True
 
 
 def complete_draft(applicant: User, *, letter: bool = True, **fields) -> Application:
@@ -266,64 +208,13 @@ def input_value(html: str, name: str) -> str | None:
 # --- Fixtures ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    """Uploads go to a directory of the test's own, never into var/media.
-
-    ``private_storage`` was given MEDIA_ROOT as an explicit location when the models were
-    imported, so changing the setting alone would not move it.
-    """
-    media = tmp_path / "private-media"
-    media.mkdir()
-    saved = private_storage._location
-
-    def forget() -> None:
-        for name in ("base_location", "location"):
-            private_storage.__dict__.pop(name, None)
-
-    private_storage._location = str(media)
-    forget()
-    settings.MEDIA_ROOT = str(media)
-    assert private_storage.location == str(media)
-    try:
-        yield media
-    finally:
-        private_storage._location = saved
-        forget()
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Factories hash a password for every user; the production hasher is slow on purpose."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _private_cache_keys(settings):
-    """Other processes may share the Redis database; give each test cache keys of its own."""
-    caches = copy.deepcopy(settings.CACHES)
-    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
-    settings.CACHES = caches
-
-
-@pytest.fixture
-def applicant(db) -> User:
-    return UserFactory()
-
-
 @pytest.fixture
 def applicant_client(client, applicant):
     client.force_login(applicant)
     return client
 
 
-def with_mfa(user: User) -> User:
-    """The admin lets no one in without two-factor authentication."""
-    TOTP.activate(user, generate_totp_secret())
-    return user
-
-
 @pytest.fixture
 def staff_client(client, staff_user):
-    client.force_login(with_mfa(staff_user))
+    client.force_login(with_totp(staff_user))
     return client

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from applications import services
 from applications.models import Application, ApplicationDocument, DocumentKind, Status
-from tests.applications.conftest import PDF, complete_draft, form_data, pdf_upload, with_mfa
+from tests.applications.conftest import PDF, complete_draft, form_data, pdf_upload, with_totp
 from tests.factories import DirectorFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -140,7 +140,7 @@ def test_a_file_name_with_accents_is_kept_in_the_download(applicant_client, appl
 def test_the_centres_staff_and_board_directors_download_documents(client, applicant, factory):
     application = services.submit_application(application=complete_draft(applicant), by=applicant)
     letter = application.documents.get()
-    client.force_login(with_mfa(factory()))
+    client.force_login(with_totp(factory()))
 
     response = client.get(download_url(letter))
 
@@ -161,7 +161,7 @@ def test_staff_and_directors_without_two_factor_authentication_get_no_document(
 
 def test_a_draft_s_documents_are_the_applicant_s_alone(client, applicant):
     draft = complete_draft(applicant)
-    client.force_login(with_mfa(StaffFactory()))
+    client.force_login(with_totp(StaffFactory()))
 
     assert client.get(download_url(draft.documents.get())).status_code == 404
 

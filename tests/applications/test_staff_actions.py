@@ -17,14 +17,14 @@ from applications.models import (
     DocumentKind,
     Status,
 )
-from board.models import Ballot, BallotKind, BallotStatus, MajorityBasis, TieRule, VotingRule
+from board.models import Ballot, BallotStatus, MajorityBasis, TieRule, VotingRule
 from tests.applications.conftest import (
     ApplicationFactory,
     SubmittedApplicationFactory,
     pdf_upload,
     submitted_application,
     text_of,
-    with_mfa,
+    with_totp,
 )
 from tests.factories import DirectorFactory, UserFactory
 
@@ -318,8 +318,8 @@ def test_sending_to_the_board_opens_a_vote_under_the_current_rule_and_tells_ever
     assert response["Location"] == f"{QUEUE}{submitted.pk}/change/"
     submitted.refresh_from_db()
     assert submitted.status == Status.WITH_BOARD
-    ballot = Ballot.objects.get(application=submitted)
-    assert ballot.kind == BallotKind.APPLICATION
+    ballot = Ballot.objects.about(submitted).get()
+    assert ballot.kind == "application"
     assert ballot.status == BallotStatus.OPEN
     assert ballot.deadline == deadline
     assert ballot.opened_by == staff_user
@@ -374,13 +374,13 @@ def test_an_application_already_with_the_board_cannot_be_sent_again(
     error = re.search(r'class="errornote">(.*?)</p>', response.content.decode(), re.S)
     assert error, "the refusal is explained on the page"
     assert "With the Board for a vote" in text_of(error.group(1))
-    assert Ballot.objects.filter(application=submitted).count() == 1
+    assert Ballot.objects.about(submitted).count() == 1
     assert mailoutbox == []
 
 
 @pytest.mark.parametrize("action", [request_information_url, send_to_board_url])
 def test_a_board_director_may_not_take_the_staff_actions(submitted, action, mailoutbox):
-    director = signed_in(with_mfa(DirectorFactory()))
+    director = signed_in(with_totp(DirectorFactory()))
 
     assert director.get(action(submitted)).status_code == 403
     response = director.post(
@@ -399,7 +399,7 @@ def test_a_board_director_may_not_take_the_staff_actions(submitted, action, mail
 
 
 def test_a_board_director_sees_the_application_but_not_the_staff_buttons(submitted):
-    director = signed_in(with_mfa(DirectorFactory()))
+    director = signed_in(with_totp(DirectorFactory()))
 
     response = director.get(f"{QUEUE}{submitted.pk}/change/")
 
@@ -469,7 +469,7 @@ def test_an_anonymous_visitor_is_not_let_into_the_queue(client):
 
 def test_staff_member_without_the_staff_group_has_no_review_buttons(submitted):
     # A person marked is_staff but in no group (e.g. a new colleague not yet given a role).
-    clerk = signed_in(with_mfa(UserFactory(is_staff=True)))
+    clerk = signed_in(with_totp(UserFactory(is_staff=True)))
 
     response = clerk.get(request_information_url(submitted))
 

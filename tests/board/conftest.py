@@ -4,19 +4,16 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import User
 from applications import services as applications
-from applications.models import Application, AreaOfWork, DocumentKind, private_storage
+from applications.models import Application, AreaOfWork, DocumentKind
 from board import services
 from board.models import Ballot, Choice, VotingRule
 from members.models import Category, Qualification
 from tests import factories
-
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 APPLICATION_FIELDS = {
     "org_name": "Observatoire lyonnais de la tranquillité publique",
@@ -36,23 +33,6 @@ APPLICATION_FIELDS = {
     "motivation": "To share our audits with cities abroad and learn from theirs.",
     "agrees_to_statutes": True,
 }
-
-
-@pytest.fixture(autouse=True)
-def _private_storage_in_tmp(tmp_path, monkeypatch):
-    """Uploaded documents go to the test's own directory, never to var/media."""
-    location = str(tmp_path / "private")
-    monkeypatch.setattr(private_storage, "_location", location)
-    # FileSystemStorage caches where it writes; replace the cached values for this test only.
-    monkeypatch.setitem(private_storage.__dict__, "base_location", location)
-    monkeypatch.setitem(private_storage.__dict__, "location", location)
-    return location
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Seven directors per test: the production hasher would cost seconds."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass
@@ -93,7 +73,7 @@ def in_days(days: float) -> datetime.datetime:
 
 
 def letter(name: str = "Letter to the President.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
+    return factories.pdf_upload(name)
 
 
 def application_with_board(
@@ -147,7 +127,4 @@ def past_deadline(ballot: Ballot) -> Ballot:
     return ballot
 
 
-def with_totp(user: User) -> User:
-    """Turn on an authenticator, without which the admin lets nobody in."""
-    TOTP.activate(user, generate_totp_secret())
-    return user
+with_totp = factories.with_totp

@@ -8,9 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from applications.models import DocumentKind
-from board import services
 from board.admin import BallotAdmin
-from board.models import BallotKind, Choice, Vote
+from board.models import Choice, Vote
+from members import services as members
 from tests import factories
 from tests.board.conftest import APPLICATION_FIELDS, in_days, vote, with_totp
 
@@ -37,7 +37,7 @@ def section(response, element_id: str) -> str:
 def listed_titles(response) -> list[str]:
     """The titles in the list's rows, read from the page itself."""
     cells = re.findall(
-        r'<th class="field-title"><a href="[^"]*">(.*?)</a></th>', response.content.decode()
+        r'<th class="field-question"><a href="[^"]*">(.*?)</a></th>', response.content.decode()
     )
     return [unescape(cell) for cell in cells]
 
@@ -55,13 +55,11 @@ def signed_in(client, me):
 
 
 def honorary_vote(staff, title: str, days: float = 7):
-    return services.open_ballot(
-        kind=BallotKind.HONORARY,
-        title=title,
-        motion="An honorary appointment.",
+    return members.propose_honorary_membership(
+        organisation=factories.OrganisationFactory(name=title),
+        details="An honorary appointment.",
         deadline=in_days(days),
         by=staff,
-        organisation=factories.OrganisationFactory(),
     )
 
 
@@ -215,10 +213,10 @@ def test_ballot_page_shows_the_application_its_documents_the_tally_and_the_rule(
 
 
 def test_a_director_can_download_the_applicants_letter(
-    signed_in, ballot, application, _private_storage_in_tmp
+    signed_in, ballot, application, private_media
 ):
     letter = application.documents.get(kind=DocumentKind.LETTER)
-    assert letter.file.path.startswith(_private_storage_in_tmp)  # never under var/media
+    assert letter.file.path.startswith(str(private_media))  # never under var/media
 
     response = signed_in.get(reverse("applications:document", args=[application.pk, letter.pk]))
 
@@ -296,4 +294,4 @@ def test_awaiting_my_vote_keeps_a_fixed_query_budget(
     if url == CHANGELIST:
         assert len(listed_titles(response)) == 15
     else:
-        assert section(response, "awaiting-my-vote").count("Appointment") == 15
+        assert section(response, "awaiting-my-vote").count("Appointment of") == 15

@@ -17,8 +17,9 @@ import applications.services
 from accounts.models import User
 from applications.models import Status
 from board import services
-from board.models import BallotKind, BallotStatus, Choice, Outcome
+from board.models import BallotStatus, Choice, Outcome
 from icpc_portal.celery import app as celery_app
+from members import services as members
 from members.models import (
     EndReason,
     Membership,
@@ -74,7 +75,7 @@ def path_of_link(body: str, fragment: str) -> str:
 def queued_email(settings, mailoutbox, monkeypatch):
     """Production's mail path: the backend queues a Celery task when the transaction commits."""
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-    settings.EMAIL_BACKEND = "core.mail.CeleryEmailBackend"
+    settings.EMAIL_BACKEND = "core.mail.OutboxEmailBackend"
     settings.EMAIL_DELIVERY_BACKEND = LOCMEM
     mailoutbox.clear()
     return mailoutbox
@@ -114,7 +115,7 @@ def test_approval_makes_the_organisation_a_general_member_from_today(board, ball
     assert (membership.period_start, membership.period_end) == yearly_period(today)
     (change,) = membership.status_changes.all()
     assert (change.from_status, change.to_status) == ("", MembershipStatus.ACTIVE)
-    assert change.reason == f"Application {application.reference} approved by the Board"
+    assert change.note == f"Application {application.reference} approved by the Board"
     (representative,) = Representative.objects.filter(organisation=organisation)
     assert representative.user.email == REP_EMAIL
     assert representative.title == APPLICATION_FIELDS["rep_title"]
@@ -130,11 +131,11 @@ def test_approval_is_all_or_nothing(
         vote(ballot, director, Choice.FOR)
     users_before = User.objects.count()
 
-    def invitation_fails(user):
-        raise RuntimeError("cannot build the invitation link")
+    def link_fails(path):
+        raise RuntimeError("cannot build the welcome email's link")
 
     # The last step of the approval fails: everything before it must be undone.
-    monkeypatch.setattr(applications.services, "_invitation_url", invitation_fails)
+    monkeypatch.setattr(applications.services, "absolute_url", link_fails)
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(RuntimeError),
@@ -394,20 +395,20 @@ def test_rejection_email_leaves_only_once_the_decision_is_committed(
 
 
 def open_vote(kind, organisation, staff, title, motion):
-    return services.open_ballot(
-        kind=kind,
-        title=title,
-        motion=motion,
-        deadline=in_days(10),
-        by=staff,
-        organisation=organisation,
+    """``title`` is what staff would call it; the vote's question comes from the motion."""
+    if kind == members.HONORARY:
+        return members.propose_honorary_membership(
+            organisation=organisation, details=motion, deadline=in_days(10), by=staff
+        )
+    return members.propose_dismissal(
+        organisation=organisation, cause=motion, deadline=in_days(10), by=staff
     )
 
 
 def test_honorary_appointment_approved_starts_an_honorary_membership(board, rule, staff):
     organisation = factories.OrganisationFactory(name="Fondation pour la paix urbaine")
     ballot = open_vote(
-        BallotKind.HONORARY,
+        members.HONORARY,
         organisation,
         staff,
         "Appoint the Fondation pour la paix urbaine an honorary member",
@@ -426,15 +427,14 @@ def test_honorary_appointment_approved_starts_an_honorary_membership(board, rule
     )
     assert not membership.has_vote_at_agm
     (change,) = membership.status_changes.all()
-    assert change.reason == (
-        "Appointed an honorary member by the Board: "
-        "Appoint the Fondation pour la paix urbaine an honorary member"
-    )
+    assert change.note == "Appointed an honorary member by the Board."
+    ballot.refresh_from_db()
+    assert ballot.effect_note == "Fondation pour la paix urbaine is an honorary member."
 
 
 def test_honorary_appointment_rejected_starts_nothing(board, rule, staff):
     organisation = factories.OrganisationFactory()
-    ballot = open_vote(BallotKind.HONORARY, organisation, staff, "Appoint them", "")
+    ballot = open_vote(members.HONORARY, organisation, staff, "Appoint them", "")
 
     reject(ballot, board, ["", "", "", ""])
 
@@ -457,7 +457,7 @@ DISMISSAL_MOTION = "Used the Centre's name to promote a surveillance product."
 
 def test_dismissal_approved_ends_the_membership_for_cause(board, rule, staff, member):
     ballot = open_vote(
-        BallotKind.DISMISSAL, member.organisation, staff, "Dismiss the member", DISMISSAL_MOTION
+        members.DISMISSAL, member.organisation, staff, "Dismiss the member", DISMISSAL_MOTION
     )
 
     approve(ballot, board)
@@ -472,15 +472,15 @@ def test_dismissal_approved_ends_the_membership_for_cause(board, rule, staff, me
         MembershipStatus.ACTIVE,
         MembershipStatus.ENDED,
     )
-    assert change.reason == f"Dismissed for cause: {DISMISSAL_MOTION}"
-    assert change.changed_at is not None
+    assert change.note == f"Dismissed for cause: {DISMISSAL_MOTION}"
+    assert change.at is not None
 
 
 def test_dismissal_closed_by_the_president_records_who_dismissed_and_why(
     board, rule, staff, member
 ):
     ballot = open_vote(
-        BallotKind.DISMISSAL, member.organisation, staff, "Dismiss the member", DISMISSAL_MOTION
+        members.DISMISSAL, member.organisation, staff, "Dismiss the member", DISMISSAL_MOTION
     )
     for director in board.others[:3]:
         vote(ballot, director, Choice.FOR)
@@ -492,13 +492,13 @@ def test_dismissal_closed_by_the_president_records_who_dismissed_and_why(
     member.refresh_from_db()
     assert (member.status, member.end_reason) == (MembershipStatus.ENDED, EndReason.DISMISSED)
     change = member.status_changes.get()
-    assert change.changed_by == board.president
-    assert change.reason == f"Dismissed for cause: {DISMISSAL_MOTION}"
+    assert change.actor == board.president
+    assert change.note == f"Dismissed for cause: {DISMISSAL_MOTION}"
 
 
 def test_dismissal_rejected_keeps_the_member(board, rule, staff, member):
     ballot = open_vote(
-        BallotKind.DISMISSAL, member.organisation, staff, "Dismiss the member", DISMISSAL_MOTION
+        members.DISMISSAL, member.organisation, staff, "Dismiss the member", DISMISSAL_MOTION
     )
 
     reject(ballot, board, ["A warning would do.", "", "", ""])
@@ -511,7 +511,7 @@ def test_dismissal_rejected_keeps_the_member(board, rule, staff, member):
 def test_dismissed_member_is_told_why_by_email(board, rule, staff, member, mailoutbox):
     representative = member.organisation.representatives.get()
     ballot = open_vote(
-        BallotKind.DISMISSAL, member.organisation, staff, "Dismiss the member", DISMISSAL_MOTION
+        members.DISMISSAL, member.organisation, staff, "Dismiss the member", DISMISSAL_MOTION
     )
     mailoutbox.clear()
 

@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from board import services, tasks
-from board.models import BallotKind, Choice, VoteReminder
+from board.models import Choice, VoteReminder
 from icpc_portal.celery import app as celery_app
+from members import services as members
 from tests import factories
 from tests.board.conftest import in_days, vote
 
@@ -17,13 +18,11 @@ pytestmark = pytest.mark.django_db
 
 
 def open_vote(staff, deadline: datetime.datetime, title: str):
-    return services.open_ballot(
-        kind=BallotKind.HONORARY,
-        title=title,
-        motion="",
+    return members.propose_honorary_membership(
+        organisation=factories.OrganisationFactory(name=title),
+        details="",
         deadline=deadline,
         by=staff,
-        organisation=factories.OrganisationFactory(),
     )
 
 
@@ -50,8 +49,9 @@ def test_directors_who_have_not_voted_are_reminded_when_the_deadline_is_within_4
     assert sent == 5
     assert sorted(m.to[0] for m in mailoutbox) == sorted(d.email for d in board.directors[2:])
     message = reminders(mailoutbox)[0]
-    assert message.subject == "[ICPC] Reminder: your vote on Closing soon"
-    assert "You have not voted yet on Closing soon" in message.body
+    question = "Appointment of an honorary member: Closing soon"
+    assert message.subject == f"[ICPC] Reminder: your vote on {question}"
+    assert f"You have not voted yet on {question}" in message.body
     assert f"/admin/board/ballot/{soon.pk}/change/" in message.body
     assert set(VoteReminder.objects.values_list("director_id", flat=True)) == {
         d.pk for d in board.directors[2:]
@@ -78,7 +78,7 @@ def test_no_reminder_for_votes_further_away_closed_or_past_their_deadline(
     assert services.send_vote_reminders(now=now + datetime.timedelta(days=4)) == 0
     # A day and a half later, both open votes are within 48 hours of closing: 7 directors each.
     assert services.send_vote_reminders(now=now + datetime.timedelta(hours=36)) == 14
-    assert set(VoteReminder.objects.values_list("ballot__title", flat=True)) == {
+    assert set(VoteReminder.objects.values_list("ballot__subject_label", flat=True)) == {
         "In three days",
         "Just outside the window",
     }

@@ -384,7 +384,7 @@ def test_a_vote_does_not_open_without_a_sitting_president(board, applicant, staf
         )
     submitted.refresh_from_db()
     assert submitted.status == Status.SUBMITTED
-    assert not Ballot.objects.filter(application=submitted).exists()
+    assert not Ballot.objects.about(submitted).exists()
 
 
 def test_a_vote_gives_the_directors_at_least_an_hour(board, applicant, staff):

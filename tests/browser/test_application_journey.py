@@ -6,15 +6,13 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from accounts.models import User
-from applications import models as application_models
-from tests.factories import PASSWORD, DirectorFactory, StaffFactory, UserFactory
+from tests.factories import PASSWORD, PDF, DirectorFactory, StaffFactory, UserFactory, with_totp
 
 from .conftest import new_context
 from .test_accessibility import check, screenshot
@@ -62,20 +60,15 @@ def messages_to(mailoutbox, address: str) -> list:
 
 @pytest.mark.usefixtures("migrated_data")
 def test_application_from_the_form_to_the_boards_vote_and_the_new_member(
-    browser: Browser, page: Page, live_server, mailoutbox, settings, tmp_path, monkeypatch
+    browser: Browser, page: Page, live_server, mailoutbox, tmp_path
 ) -> None:
-    # Uploaded letters land in the test's own directory, never in var/media.
-    monkeypatch.setattr(application_models.private_storage, "location", str(tmp_path / "media"))
-    # The production hasher costs ~0.3 s a user; nine people are made here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
     applicant = UserFactory.create(email="applicant@example.org")
     staff = StaffFactory.create()
     directors = [DirectorFactory.create(is_board_president=(i == 0)) for i in range(7)]
     for person in [staff, *directors]:
-        TOTP.activate(person, generate_totp_secret())
+        with_totp(person)
     letter = tmp_path / "signed-letter.pdf"
-    letter.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n")
+    letter.write_bytes(PDF)
 
     # --- 1. The applicant signs in and applies -------------------------------------------------
     page.goto("/accounts/login/")
@@ -180,7 +173,7 @@ def test_application_from_the_form_to_the_boards_vote_and_the_new_member(
     for director in directors:
         received = messages_to(mailoutbox, director.email)
         assert [m.subject for m in received] == [
-            f"[ICPC] Board vote: Membership application {reference}: {ORG}"
+            f"[ICPC] Board vote: Membership application: {reference} – {ORG}"
         ], director.email
 
     # --- 3. Four directors vote for it; the fourth vote settles it -----------------------------

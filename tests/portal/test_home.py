@@ -1,8 +1,6 @@
 """The public home page: who may join, how to start, and served from the cache to visitors."""
 
-import copy
 import re
-import uuid
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,20 +12,6 @@ from django.utils.html import escape
 from members.models import Category
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _private_cache_keys(settings):
-    """Other processes may share the Redis database (a local `make bench`, a dev server) and
-    cache the same pages under the same keys; give each test keys of its own."""
-    caches = copy.deepcopy(settings.CACHES)
-    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
-    settings.CACHES = caches  # Django resets its cache connections on this change
 
 
 def links(html: str) -> list[str]:

@@ -1,0 +1,303 @@
+"""The email outbox's services: write a row with the change, send it after the commit, once.
+
+- ``enqueue`` writes one row per recipient in the caller's transaction and, once it commits,
+  queues ``core.deliver_email`` (in-process when there is no broker). A purpose already queued
+  for that recipient is not queued again.
+- ``deliver`` claims the row with a conditional update (pending and due -> sending), so of two
+  deliveries of the same row only one sends; it marks it sent, or puts it back to pending with
+  an exponential back-off, or failed after ``OUTBOX_MAX_ATTEMPTS``.
+- ``sweep`` (beat, every minute) sends what is still pending and due (the broker or the mail
+  server was down), and returns rows claimed by a worker that died to pending once their lease
+  (``OUTBOX_CLAIM_LEASE``, longer than the task time limit) has passed.
+- ``purge`` (beat, daily) deletes sent and failed rows older than ``OUTBOX_RETENTION_DAYS``.
+- ``resend`` puts failed rows back to pending and queues them (the admin's "Send again").
+
+Call ``deliver`` and ``sweep`` outside a transaction (as tasks are): a claim must be committed
+to be seen by other workers.
+"""
+
+import base64
+import datetime
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from email.utils import parseaddr
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.message import make_msgid
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.expressions import BaseExpression
+from django.db.models.functions import Lower, Now
+from django.utils import timezone
+
+from .models import RESENDABLE, OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+# A sweep stops claiming rows after this long, well within the task's soft time limit; what is
+# left waits for the next sweep.
+SWEEP_BUDGET_SECONDS = 180
+MESSAGE_ID_DOMAIN = "portal.cipc-icpc.org"
+
+# The task that sends a row after the commit (core.tasks, registered by core's AppConfig).
+DELIVER_TASK = "core.deliver_email"
+
+# (filename, content, mimetype), as Django's EmailMessage.attachments holds them.
+Attachment = tuple[str, str | bytes, str]
+
+
+def _message_id(from_email: str) -> str:
+    domain = parseaddr(from_email)[1].rpartition("@")[2] or MESSAGE_ID_DOMAIN
+    return make_msgid(domain=domain)
+
+
+def _stored_attachment(filename: str, content: str | bytes, mimetype: str) -> dict[str, str]:
+    data = content.encode() if isinstance(content, str) else content
+    return {
+        "filename": filename,
+        "mimetype": mimetype or "application/octet-stream",
+        "content": base64.b64encode(data).decode("ascii"),
+    }
+
+
+def _queue_delivery(message_id: int) -> Callable[[], None]:
+    """A named callable (Django logs a failed after-commit hook by its __qualname__)."""
+
+    def deliver_email_after_commit() -> None:
+        # Through the task: queued for a worker, or run right here when there is no broker.
+        current_app.tasks[DELIVER_TASK].delay(message_id)
+
+    return deliver_email_after_commit
+
+
+def enqueue(
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    from_email: str | None = None,
+    html_body: str = "",
+    reply_to: Iterable[str] = (),
+    headers: Mapping[str, str] | None = None,
+    attachments: Iterable[Attachment] = (),
+    language: str = "",
+    purpose: str = "",
+    sensitive: bool = False,
+) -> OutboxMessage | None:
+    """Write the email to ``to`` in the current transaction; send it once that commits.
+
+    Returns None, and writes nothing, when ``purpose`` was already queued for this recipient
+    (the database's unique constraint decides, so two jobs racing cannot both queue it). The
+    insert runs in a savepoint: a duplicate never breaks the caller's transaction.
+    """
+    from_email = from_email or settings.DEFAULT_FROM_EMAIL
+    stored_headers = {str(name): str(value) for name, value in (headers or {}).items()}
+    if not any(name.lower() == "message-id" for name in stored_headers):
+        stored_headers["Message-ID"] = _message_id(from_email)
+    row = OutboxMessage(
+        to=to,
+        language=language,
+        subject=subject[: OutboxMessage._meta.get_field("subject").max_length],
+        body=body,
+        html_body=html_body,
+        from_email=from_email,
+        reply_to=list(reply_to),
+        headers=stored_headers,
+        attachments=[_stored_attachment(*attachment) for attachment in attachments],
+        purpose=purpose,
+        sensitive=sensitive,
+    )
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        if purpose and already_queued(purpose=purpose, to=to):
+            return None
+        raise
+    transaction.on_commit(_queue_delivery(row.pk), robust=True)
+    return row
+
+
+def already_queued(*, purpose: str, to: str) -> bool:
+    return (
+        OutboxMessage.objects.annotate(to_lower=Lower("to"))
+        .filter(purpose=purpose, to_lower=to.lower())
+        .exists()
+    )
+
+
+def as_email(message: OutboxMessage) -> EmailMultiAlternatives:
+    """The row as Django's email, the same on every attempt (the Message-ID included)."""
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body,
+        from_email=message.from_email,
+        to=[message.to],
+        reply_to=list(message.reply_to),
+        headers=dict(message.headers),
+    )
+    if message.html_body:
+        email.attach_alternative(message.html_body, "text/html")
+    for item in message.attachments:
+        email.attach(item["filename"], base64.b64decode(item["content"]), item["mimetype"])
+    return email
+
+
+def _delivery_connection() -> BaseEmailBackend:
+    return get_connection(settings.EMAIL_DELIVERY_BACKEND, fail_silently=False)
+
+
+def retry_delay(attempts: int) -> datetime.timedelta:
+    """How long to wait after the ``attempts``-th failed attempt: doubling, up to a ceiling."""
+    seconds = settings.OUTBOX_RETRY_DELAY * 2 ** max(attempts - 1, 0)
+    return datetime.timedelta(seconds=min(seconds, settings.OUTBOX_RETRY_MAX_DELAY))
+
+
+def _claim(message_id: int, moment: datetime.datetime | BaseExpression) -> OutboxMessage | None:
+    """pending and due -> sending, in one conditional update: of two claims, one wins."""
+    claimed = OutboxMessage.objects.filter(
+        pk=message_id, status=OutboxStatus.PENDING, next_attempt_at__lte=moment
+    ).update(status=OutboxStatus.SENDING, claimed_at=moment, attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    return OutboxMessage.objects.get(pk=message_id)
+
+
+def deliver(
+    *,
+    message_id: int,
+    now: datetime.datetime | None = None,
+    connection: BaseEmailBackend | None = None,
+) -> bool:
+    """Send the row if it is pending and due, and no one else has claimed it. True if sent.
+
+    ``now`` defaults to the database's clock. ``connection`` is a delivery backend to reuse
+    (the sweep's); by default ``EMAIL_DELIVERY_BACKEND``.
+    """
+    moment: datetime.datetime | BaseExpression = now if now is not None else Now()
+    message = _claim(message_id, moment)
+    if message is None:
+        return False
+    backend = connection or _delivery_connection()
+    try:
+        # Opened here, so that the backend does not close it (SMTP's QUIT) before the row is
+        # marked: nothing that can fail stands between the server's acceptance and the mark.
+        backend.open()
+        sent = backend.send_messages([as_email(message)])
+        if not sent:
+            raise RuntimeError("The mail server accepted nothing.")
+    except Exception as error:  # noqa: BLE001 - any failure is recorded on the row and retried
+        _close_quietly(backend)  # a shared connection may be broken: the next send reopens it
+        _record_failure(message, error)
+        return False
+    erased: dict[str, Any] = (
+        # A sign-in, reset or invitation link stays in the database no longer than needed.
+        {"body": "", "html_body": "", "attachments": []} if message.sensitive else {}
+    )
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxStatus.SENT, sent_at=moment, last_error="", **erased
+    )
+    if connection is None:
+        _close_quietly(backend)
+    return True
+
+
+def _close_quietly(backend: BaseEmailBackend) -> None:
+    try:
+        backend.close()
+    except Exception as error:  # noqa: BLE001 - the message is already sent or recorded
+        log.warning("Closing the mail connection failed: %s", error)
+
+
+def _record_failure(message: OutboxMessage, error: BaseException) -> None:
+    """Back to pending after a delay that doubles with each attempt; failed after the last."""
+    assert message.claimed_at is not None
+    give_up = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    log.warning(
+        "Email %s to %s: attempt %s failed: %s", message.pk, message.to, message.attempts, error
+    )
+    # Only while this claim still holds (each claim counts one attempt): a row the sweep has
+    # since handed to another worker is theirs.
+    OutboxMessage.objects.filter(
+        pk=message.pk, status=OutboxStatus.SENDING, attempts=message.attempts
+    ).update(
+        status=OutboxStatus.FAILED if give_up else OutboxStatus.PENDING,
+        next_attempt_at=message.claimed_at + retry_delay(message.attempts),
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+    )
+
+
+def release_expired_claims(*, now: datetime.datetime | None = None) -> int:
+    """Rows claimed longer ago than the lease: their worker died (a live one would have been
+    stopped by the task time limit already). Back to pending, or failed after the last attempt.
+    """
+    now = now or timezone.now()
+    expired = OutboxMessage.objects.filter(
+        status=OutboxStatus.SENDING,
+        claimed_at__lt=now - datetime.timedelta(seconds=settings.OUTBOX_CLAIM_LEASE),
+    )
+    error = "The worker stopped before it reported the result of the attempt."
+    failed = expired.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
+        status=OutboxStatus.FAILED, last_error=error
+    )
+    released = expired.update(status=OutboxStatus.PENDING, next_attempt_at=now, last_error=error)
+    return failed + released
+
+
+def sweep(*, now: datetime.datetime | None = None) -> int:
+    """Send the pending rows that are due, through one connection. Returns how many were sent.
+
+    Safe to run twice at once and beside the delivery tasks: every row is claimed before it is
+    sent. A large backlog is worked through over several sweeps.
+    """
+    release_expired_claims(now=now)
+    due = (
+        OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now or Now())
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[: settings.OUTBOX_SWEEP_BATCH]
+    )
+    ids = list(due)
+    if not ids:
+        return 0
+    sent = 0
+    deadline = time.monotonic() + SWEEP_BUDGET_SECONDS
+    connection = _delivery_connection()  # opened by the first delivery, reused by the next
+    try:
+        for message_id in ids:
+            if time.monotonic() > deadline:
+                break
+            sent += deliver(message_id=message_id, now=now, connection=connection)
+    finally:
+        _close_quietly(connection)
+    return sent
+
+
+def purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete sent and failed rows older than ``OUTBOX_RETENTION_DAYS``; pending ones stay."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    deleted, _ = OutboxMessage.objects.filter(
+        status__in=[OutboxStatus.SENT, OutboxStatus.FAILED], created_at__lt=cutoff
+    ).delete()
+    return deleted
+
+
+def resend(*, ids: Iterable[int]) -> int:
+    """Put failed rows back to pending with a fresh count of attempts, and queue them."""
+    with transaction.atomic():
+        chosen = list(
+            OutboxMessage.objects.select_for_update()
+            .filter(pk__in=list(ids), status__in=RESENDABLE)
+            .values_list("pk", flat=True)
+        )
+        OutboxMessage.objects.filter(pk__in=chosen).update(
+            status=OutboxStatus.PENDING, attempts=0, next_attempt_at=Now()
+        )
+        for message_id in chosen:
+            transaction.on_commit(_queue_delivery(message_id), robust=True)
+    return len(chosen)
