@@ -302,6 +302,7 @@ def submit_application(*, application: Application, by: User) -> Application:
             template="applications/email/submitted",
             user=locked.applicant,
             context={"application": locked, "url": application_url(locked)},
+            purpose=f"applications.submitted:{locked.pk}",
         )
     return locked
 
@@ -325,7 +326,7 @@ def request_information(*, application: Application, by: User, message: str) -> 
         raise ValidationError({"message": _("Write what the applicant should add or explain.")})
     with transaction.atomic():
         locked = lock(application)
-        _record(locked, Status.INFO_REQUESTED, by, message.strip())
+        question = _record(locked, Status.INFO_REQUESTED, by, message.strip())
         locked.save(update_fields=["status", "updated_at"])
         send_to_user(
             template="applications/email/information_requested",
@@ -335,6 +336,7 @@ def request_information(*, application: Application, by: User, message: str) -> 
                 "message": message.strip(),
                 "url": application_url(locked),
             },
+            purpose=f"applications.question:{question.pk}",
         )
     return locked
 
@@ -347,10 +349,13 @@ def answer_information_request(*, application: Application, by: User, message: s
         locked = lock(application)
         if not locked.awaits_applicant:
             raise ValidationError(_("No question from the Centre is waiting for an answer here."))
-        _record(locked, Status.SUBMITTED, by, message.strip())
+        answer = _record(locked, Status.SUBMITTED, by, message.strip())
         locked.save(update_fields=["status", "updated_at"])
         _tell_staff(
-            locked, template="applications/email/answered", context={"message": message.strip()}
+            locked,
+            template="applications/email/answered",
+            context={"message": message.strip()},
+            purpose=f"applications.answer:{answer.pk}",
         )
     return locked
 
@@ -399,7 +404,9 @@ def answer_with_documents(
     return result
 
 
-def _tell_staff(application: Application, *, template: str, context: dict[str, Any]) -> None:
+def _tell_staff(
+    application: Application, *, template: str, context: dict[str, Any], purpose: str
+) -> None:
     """Email each member of the Centre's staff (one message each) about an application."""
     url = absolute_url(reverse("admin:applications_application_change", args=[application.pk]))
     for reviewer in User.objects.filter(is_active=True, groups__name=STAFF_GROUP):
@@ -407,6 +414,7 @@ def _tell_staff(application: Application, *, template: str, context: dict[str, A
             template=template,
             user=reviewer,
             context={"application": application, "url": url, **context},
+            purpose=purpose,
         )
 
 
@@ -449,15 +457,21 @@ def carry_out_board_decision(*, ballot: Ballot, application: Application, by: Us
             template="applications/email/rejected",
             user=application.applicant,
             context={"application": application, "reason": ballot.decision_reason},
+            purpose=f"applications.decision:{ballot.pk}",
         )
         return _("The applicant was told.")
     return _admit(application, ballot, by)
 
 
 def _back_to_staff(application: Application, by: User | None, note: str, *, template: str):
-    _record(application, Status.SUBMITTED, by, note)
+    change = _record(application, Status.SUBMITTED, by, note)
     application.save(update_fields=["status", "updated_at"])
-    _tell_staff(application, template=f"applications/email/{template}", context={"reason": note})
+    _tell_staff(
+        application,
+        template=f"applications/email/{template}",
+        context={"reason": note},
+        purpose=f"applications.back-to-staff:{change.pk}",
+    )
 
 
 def _admit(application: Application, ballot: Ballot, by: User | None) -> str:
@@ -501,7 +515,10 @@ def _admit(application: Application, ballot: Ballot, by: User | None) -> str:
     )
     context = {"application": application, "organisation": organisation, "membership": membership}
     send_to_user(
-        template="applications/email/approved", user=application.applicant, context=context
+        template="applications/email/approved",
+        user=application.applicant,
+        context=context,
+        purpose=f"applications.decision:{ballot.pk}",
     )
     if rep_user.pk != application.applicant_id:
         send_to_user(
@@ -513,5 +530,8 @@ def _admit(application: Application, ballot: Ballot, by: User | None) -> str:
                 "invitation_url": invitation_url,
                 "account_url": absolute_url(reverse("accounts:profile")),
             },
+            purpose=f"applications.welcome:{application.pk}",
+            # The invitation link signs the new representative in: staff never see it.
+            sensitive=bool(invitation_url),
         )
     return _("%(name)s is a member.") % {"name": organisation.name}

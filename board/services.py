@@ -140,6 +140,7 @@ def open_ballot(
                 template="board/email/vote_opened",
                 user=director,
                 context={"ballot": ballot, "url": ballot_admin_url(ballot)},
+                purpose=f"board.vote-opened:{ballot.pk}",
             )
     return ballot
 
@@ -206,6 +207,7 @@ def cancel_ballot(*, ballot: Ballot, reason: str) -> None:
                 template="board/email/vote_cancelled",
                 user=director,
                 context={"ballot": ballot, "reason": reason},
+                purpose=f"board.vote-cancelled:{ballot.pk}",
             )
 
 
@@ -288,6 +290,7 @@ def send_vote_reminders(*, now: datetime.datetime | None = None) -> int:
                         template="board/email/vote_reminder",
                         user=director,
                         context={"ballot": ballot, "url": ballot_admin_url(ballot)},
+                        purpose=f"board.vote-reminder:{ballot.pk}",
                     )
                     sent += 1
     return sent

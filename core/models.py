@@ -67,8 +67,8 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField(_("created"), db_default=Now())
 
     class Meta:
-        verbose_name = _("email")
-        verbose_name_plural = _("emails")
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
         ordering = ["-created_at", "-pk"]
         permissions = [("resend_outboxmessage", _("Can send an email again"))]
         constraints = [

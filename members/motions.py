@@ -102,6 +102,9 @@ class Dismissal(OrganisationMotion):
             by=by,
         )
         services.tell_representatives(
-            subject, template="members/email/dismissed", context={"reason": ballot.details}
+            subject,
+            template="members/email/dismissed",
+            context={"reason": ballot.details},
+            purpose=f"members.dismissed:{ballot.pk}",
         )
         return gettext("The membership of %(name)s has ended.") % {"name": subject.name}

@@ -239,7 +239,9 @@ def propose_dismissal(
         )
 
 
-def tell_representatives(organisation: Organisation, *, template: str, context: dict) -> None:
+def tell_representatives(
+    organisation: Organisation, *, template: str, context: dict, purpose: str
+) -> None:
     """Email each current representative of the organisation, in their language."""
     representatives = Representative.objects.current().filter(organisation=organisation)
     for representative in representatives.select_related("user"):
@@ -247,4 +249,5 @@ def tell_representatives(organisation: Organisation, *, template: str, context: 
             template=template,
             user=representative.user,
             context={"organisation": organisation, **context},
+            purpose=purpose,
         )

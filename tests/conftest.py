@@ -75,6 +75,19 @@ def private_media(settings, tmp_path):
 
 
 @pytest.fixture
+def outbox(settings, mailoutbox, monkeypatch):
+    """Production's mail path: outbox rows, sent after the commit by ``core.deliver_email``
+    (in-process here unless a test starts a worker) through locmem, so that ``mailoutbox``
+    holds what the mail server would have received."""
+    from icpc_portal.celery import app as celery_app
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    settings.EMAIL_BACKEND = "core.mail.OutboxEmailBackend"
+    settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return mailoutbox
+
+
+@pytest.fixture
 def postgres(db):
     need("PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL to a PostgreSQL server")
 

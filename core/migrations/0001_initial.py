@@ -37,8 +37,8 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), verbose_name='created')),
             ],
             options={
-                'verbose_name': 'email',
-                'verbose_name_plural': 'emails',
+                'verbose_name': 'outgoing email',
+                'verbose_name_plural': 'outgoing emails',
                 'ordering': ['-created_at', '-pk'],
                 'permissions': [('resend_outboxmessage', 'Can send an email again')],
                 'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='core_outbox_due'), models.Index(fields=['created_at'], name='core_outbox_created')],

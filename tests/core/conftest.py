@@ -6,26 +6,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from core.models import OutboxMessage
 from icpc_portal.celery import app as celery_app
+from tests.factories import with_totp
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-
-
-@pytest.fixture
-def outbox(settings, mailoutbox, monkeypatch):
-    """Production's mail path: outbox rows, sent after the commit by ``core.deliver_email``
-    (in-process here unless a test starts a worker) through locmem, so that ``mailoutbox``
-    holds what the mail server would have received."""
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-    settings.EMAIL_BACKEND = "core.mail.OutboxEmailBackend"
-    settings.EMAIL_DELIVERY_BACKEND = LOCMEM
-    return mailoutbox
 
 
 @pytest.fixture
@@ -120,20 +109,9 @@ def make_row(**fields) -> OutboxMessage:
     return OutboxMessage.objects.create(**values)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def with_mfa(user):
-    """The admin lets no one in without two-factor authentication."""
-    TOTP.activate(user, generate_totp_secret())
-    return user
-
-
 @pytest.fixture
 def staff_client(client, staff_user):
-    client.force_login(with_mfa(staff_user))
+    client.force_login(with_totp(staff_user))
     return client
 
 
@@ -144,5 +122,5 @@ def superuser_client(db):
     from tests import factories
 
     client = Client()
-    client.force_login(with_mfa(factories.UserFactory(is_staff=True, is_superuser=True)))
+    client.force_login(with_totp(factories.UserFactory(is_staff=True, is_superuser=True)))
     return client

@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from core.models import OutboxStatus
 from tests import factories
-from tests.core.conftest import make_row, with_mfa
+from tests.core.conftest import make_row
+from tests.factories import with_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,7 @@ def test_the_outbox_cannot_be_edited_or_emptied_by_hand(superuser_client):
 
 
 def test_people_without_the_permission_do_not_see_the_outbox(client):
-    director = with_mfa(factories.DirectorFactory())
+    director = with_totp(factories.DirectorFactory())
     client.force_login(director)
     row = make_row()
 
