@@ -40,6 +40,10 @@ class UserManager(BaseUserManager["User"]):
         extra.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra)
 
+    def centre_staff(self):
+        """The Centre's staff: the people told about work waiting for them."""
+        return self.filter(is_active=True, groups__name=STAFF_GROUP)
+
     def board_directors(self):
         """The sitting directors of the Board: active members of the Board group."""
         return self.filter(sitting_director())

@@ -16,8 +16,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
+from accounts.models import User
 from board.models import Ballot
 from core.admin_site import FilterWithDefault, StatusHistoryInline
+from core.http import SignedInRequest
 
 from . import services
 from .models import Application, ApplicationDocument, ApplicationEvent, AreaOfWork, Status
@@ -262,14 +264,14 @@ class ApplicationAdmin(admin.ModelAdmin):
             reverse("admin:applications_application_change", args=[application.pk])
         )
 
-    def request_information_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def request_information_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
         application = self._reviewable(request, pk)
         form = InformationRequestForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
                 services.request_information(
                     application=application,
-                    by=request.user,  # type: ignore[arg-type]
+                    by=request.user,
                     message=form.cleaned_data["message"],
                 )
             except ValidationError as error:
@@ -287,7 +289,7 @@ class ApplicationAdmin(admin.ModelAdmin):
             gettext("Send the question"),
         )
 
-    def send_to_board_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def send_to_board_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
         application = self._reviewable(request, pk)
         form = SendToBoardForm(
             request.POST or None,
@@ -297,7 +299,7 @@ class ApplicationAdmin(admin.ModelAdmin):
             try:
                 ballot = services.send_to_board(
                     application=application,
-                    by=request.user,  # type: ignore[arg-type]
+                    by=request.user,
                     deadline=form.cleaned_data["deadline"],
                 )
             except ValidationError as error:

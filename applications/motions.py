@@ -34,3 +34,6 @@ class MembershipApplication(Motion):
 
     def carry_out(self, *, ballot, subject: Application, by) -> str:
         return services.carry_out_board_decision(ballot=ballot, application=subject, by=by)
+
+    def not_carried_out(self, *, ballot, subject: Application, note: str) -> None:
+        services.hand_back_to_staff(application=subject, note=note)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts import services as accounts
-from accounts.models import STAFF_GROUP, User
+from accounts.models import User
 from board import services as board
 from board.models import Ballot, Outcome
 from core.emails import absolute_url, send_to_user
@@ -311,11 +311,12 @@ def withdraw_application(*, application: Application, by: User, reason: str = ""
     with transaction.atomic():
         # The open vote is locked before the application, in the order a deciding vote takes
         # them, so a withdrawal and a final vote at the same moment wait rather than deadlock.
-        ballots = board.lock_open_ballots_on(application)
+        board.lock_open_ballots_on(application)
         locked = lock(application)
         _record(locked, Status.WITHDRAWN, by, reason)
         locked.save(update_fields=["status", "updated_at"])
-        for ballot in ballots:
+        # Asked again under the application's lock: a vote opened meanwhile is cancelled too.
+        for ballot in board.lock_open_ballots_on(locked):
             board.cancel_ballot(ballot=ballot, reason=_("The applicant withdrew the application."))
     return locked
 
@@ -409,7 +410,7 @@ def _tell_staff(
 ) -> None:
     """Email each member of the Centre's staff (one message each) about an application."""
     url = absolute_url(reverse("admin:applications_application_change", args=[application.pk]))
-    for reviewer in User.objects.filter(is_active=True, groups__name=STAFF_GROUP):
+    for reviewer in User.objects.centre_staff():
         send_to_user(
             template=template,
             user=reviewer,
@@ -421,6 +422,7 @@ def _tell_staff(
 def send_to_board(*, application: Application, by: User, deadline: datetime.datetime) -> Ballot:
     """Open the Board's vote on a checked application."""
     with transaction.atomic():
+        board.lock_open_ballots_on(application)  # votes first, as a deciding vote takes them
         locked = lock(application)
         ballot = board.open_ballot(
             kind=MOTION_KIND, subject=locked, details="", deadline=deadline, by=by
@@ -461,6 +463,14 @@ def carry_out_board_decision(*, ballot: Ballot, application: Application, by: Us
         )
         return _("The applicant was told.")
     return _admit(application, ballot, by)
+
+
+def hand_back_to_staff(*, application: Application, note: str) -> None:
+    """The Board's decision could not be carried out: the application returns to the queue."""
+    application = lock(application)
+    if application.status == Status.WITH_BOARD:
+        _record(application, Status.SUBMITTED, None, note)
+        application.save(update_fields=["status", "updated_at"])
 
 
 def _back_to_staff(application: Application, by: User | None, note: str, *, template: str):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User, sitting_director
 from core.admin_site import FilterWithDefault
+from core.http import SignedInRequest
 
 from . import motions, services
 from .models import Ballot, BallotStatus, Choice, Vote, VotingRule
@@ -193,8 +194,8 @@ class BallotAdmin(admin.ModelAdmin):
     def _back(self, pk: int) -> HttpResponseRedirect:
         return HttpResponseRedirect(reverse("admin:board_ballot_change", args=[pk]))
 
-    def vote_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        user: User = request.user  # type: ignore[assignment]
+    def vote_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
+        user = request.user
         if not user.is_board_director:
             raise PermissionDenied
         ballot = get_object_or_404(Ballot, pk=pk)
@@ -221,14 +222,14 @@ class BallotAdmin(admin.ModelAdmin):
             self.message_user(request, text, messages.SUCCESS)
         return self._back(pk)
 
-    def close_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def close_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
         ballot = get_object_or_404(Ballot, pk=pk)
         form = CloseForm(request.POST, motion=ballot.motion)
         form.is_valid()
         try:
             services.close_ballot(
                 ballot=ballot,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 reason=form.cleaned_data.get("reason", ""),
             )
         except ValidationError as error:

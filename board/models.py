@@ -1,8 +1,12 @@
 """Votes of the Board of Directors on the motions other apps register (see board.motions)."""
 
+from dataclasses import dataclass
+from typing import NoReturn
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -85,6 +89,19 @@ class Outcome(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     NO_QUORUM = "no_quorum", _("No decision: quorum not reached")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why something may not be done; ``role`` when it is who asks, not when they ask."""
+
+    message: str
+    role: bool = False
+
+    def raise_it(self) -> NoReturn:
+        if self.role:
+            raise PermissionDenied(self.message)
+        raise ValidationError(self.message)
 
 
 class BallotQuerySet(models.QuerySet["Ballot"]):
@@ -212,31 +229,35 @@ class Ballot(models.Model):
         return timezone.now() >= self.deadline
 
     # The one place that says who may vote and who may close; services and screens ask it.
-    def vote_refusal(self, user: User) -> str | None:
+    def vote_refusal(self, user: User) -> "Refusal | None":
         """Why ``user`` may not vote on this now, or None when they may."""
         if not user.is_board_director:
-            return gettext("Only sitting directors of the Board can vote.")
+            return Refusal(gettext("Only sitting directors of the Board can vote."), role=True)
         if self.status == BallotStatus.CANCELLED:
-            return gettext("This vote was cancelled: %(why)s") % {"why": self.decision_reason}
-        if self.status != BallotStatus.OPEN:
-            return gettext("This vote is closed: the Board has decided.")
+            return Refusal(
+                gettext("This vote was cancelled: %(why)s") % {"why": self.decision_reason}
+            )
+        if not BALLOT_MOVES.allows(self.status, BallotStatus.DECIDED):
+            return Refusal(gettext("This vote is closed: the Board has decided."))
         if self.past_deadline:
-            return gettext(
-                "The deadline has passed; the President closes the vote with the votes cast."
+            return Refusal(
+                gettext(
+                    "The deadline has passed; the President closes the vote with the votes cast."
+                )
             )
         return None
 
     def may_vote(self, user: User) -> bool:
         return self.vote_refusal(user) is None
 
-    def close_refusal(self, user: User) -> str | None:
+    def close_refusal(self, user: User) -> "Refusal | None":
         """Why ``user`` may not close this vote now, or None when they may."""
         if not (user.is_board_director and user.is_board_president):
-            return gettext("Only the President of the Board can close a vote.")
-        if self.status != BallotStatus.OPEN:
-            return gettext("This vote is already closed.")
+            return Refusal(gettext("Only the President of the Board can close a vote."), role=True)
+        if not BALLOT_MOVES.allows(self.status, BallotStatus.DECIDED):
+            return Refusal(gettext("This vote is already closed."))
         if not self.past_deadline:
-            return gettext("The vote can be closed once its deadline has passed.")
+            return Refusal(gettext("The vote can be closed once its deadline has passed."))
         return None
 
     def may_close(self, user: User) -> bool:

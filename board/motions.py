@@ -50,6 +50,9 @@ class Motion:
         """Act on the decision recorded on ``ballot``; return a note for the record."""
         return ""
 
+    def not_carried_out(self, *, ballot: Ballot, subject: Any, note: str) -> None:
+        """``carry_out`` failed and was undone: put the subject where the staff can act."""
+
 
 _registry: dict[str, Motion] = {}
 

@@ -2,10 +2,11 @@
 motion that carries it out (see board.motions)."""
 
 import datetime
+import logging
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +27,8 @@ from .models import (
     VoteReminder,
     VotingRule,
 )
+
+log = logging.getLogger(__name__)
 
 REMINDER_WINDOW = datetime.timedelta(hours=48)
 MIN_VOTING_TIME = datetime.timedelta(hours=1)
@@ -164,10 +167,8 @@ def cast_vote(*, ballot: Ballot, director: User, choice: Choice, comment: str = 
         locked = lock(ballot)
         director = User.objects.get(pk=director.pk)  # fresh: still a sitting director?
         refusal = locked.vote_refusal(director)
-        if refusal and not director.is_board_director:
-            raise PermissionDenied(refusal)
         if refusal:
-            raise ValidationError(refusal)
+            refusal.raise_it()
         vote, _created = Vote.objects.update_or_create(
             ballot=locked, director=director, defaults={"choice": choice, "comment": comment}
         )
@@ -187,10 +188,8 @@ def close_ballot(*, ballot: Ballot, by: User, reason: str = "") -> Ballot:
         locked = lock(ballot)
         by = User.objects.get(pk=by.pk)
         refusal = locked.close_refusal(by)
-        if refusal and not (by.is_board_director and by.is_board_president):
-            raise PermissionDenied(refusal)
         if refusal:
-            raise ValidationError(refusal)
+            refusal.raise_it()
         view = tally_of(locked)
         return _decide(locked, rules.outcome(view.tally, view.rule), view, by, reason)
 
@@ -257,14 +256,39 @@ def _decide(
     if updated != 1:  # pragma: no cover - the row lock makes this unreachable
         raise ValidationError(_("This vote is already closed."))
     ballot.refresh_from_db()
-    # The motion acts on the decision in this transaction, under the ballot's lock. It checks
-    # again what it relies on and says what it did; it does not raise, so a decision the Board
-    # took is always recorded.
-    note = ballot.motion.carry_out(ballot=ballot, subject=ballot.subject, by=closed_by)
+    note = _carry_out(ballot, closed_by)
     if note:
         Ballot.objects.filter(pk=ballot.pk).update(effect_note=note)
         ballot.effect_note = note
     return ballot
+
+
+def _carry_out(ballot: Ballot, by: User | None) -> str:
+    """The motion acts on the decision, in this transaction, under the ballot's lock.
+
+    It checks again what it relies on and says what it did. Should it fail all the same, its
+    work is undone whole (a savepoint), the decision stays recorded, the motion is told so it
+    can hand its subject back to the staff, and the staff are emailed.
+    """
+    motion = ballot.motion
+    subject = ballot.subject
+    try:
+        with transaction.atomic():
+            return motion.carry_out(ballot=ballot, subject=subject, by=by)
+    except Exception as error:
+        log.exception("The Board's decision on ballot %s could not be carried out", ballot.pk)
+        why = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        note = _("The decision could not be carried out: %(why)s") % {"why": why}
+        with transaction.atomic():
+            motion.not_carried_out(ballot=ballot, subject=subject, note=note)
+        for person in User.objects.centre_staff():
+            send_to_user(
+                template="board/email/not_carried_out",
+                user=person,
+                context={"ballot": ballot, "note": note, "url": ballot_admin_url(ballot)},
+                purpose=f"board.not-carried-out:{ballot.pk}",
+            )
+        return note
 
 
 def send_vote_reminders(*, now: datetime.datetime | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from typing import TypeVar, cast
 
-from django.db import models
+from django.db import connection, models
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -14,3 +14,15 @@ def lock(instance: ModelT) -> ModelT:
     """
     manager = instance._meta.model._default_manager
     return cast(ModelT, manager.select_for_update().get(pk=instance.pk))
+
+
+def lock_name(key: str) -> None:
+    """Hold a lock on a name, not a row, until the transaction ends.
+
+    For checks about rows that do not exist yet ("no member of this name"): two transactions
+    that lock the same name run one after the other. PostgreSQL's advisory locks do it; SQLite
+    lets one writer at a time anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])

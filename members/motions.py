@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from board.models import Outcome
 from board.motions import Motion
+from core.locking import lock
 
 from . import services
 from .models import EndReason, MembershipKind, Organisation, Representative
@@ -54,6 +55,7 @@ class HonoraryAppointment(OrganisationMotion):
         if ballot.outcome != Outcome.APPROVED:
             return ""
         # Checked again under the lock: the organisation may have become a member since.
+        subject = lock(subject)
         if services.is_member(subject):
             return gettext(
                 "Not appointed: %(name)s had become a member by the time the Board decided."
@@ -89,6 +91,7 @@ class Dismissal(OrganisationMotion):
     def carry_out(self, *, ballot, subject: Organisation, by) -> str:
         if ballot.outcome != Outcome.APPROVED:
             return ""
+        subject = lock(subject)
         membership = subject.memberships.current().first()
         if membership is None:
             return gettext("Nothing to end: %(name)s was no longer a member.") % {

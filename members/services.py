@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from board import services as board
 from core.emails import send_to_user
-from core.locking import lock
+from core.locking import lock, lock_name
 from core.status import move_status, record_start
 
 from .models import (
@@ -158,7 +158,7 @@ def member_organisation_named(name: str, country: str) -> Organisation | None:
         Organisation.objects.filter(
             name__iexact=name.strip(),
             country=country,
-            memberships__status=MembershipStatus.ACTIVE,
+            memberships__in=Membership.objects.current(),
         )
         .order_by("pk")
         .first()
@@ -185,12 +185,15 @@ def admit_organisation(
     Refuses, with a message staff can act on, when a member of that name in that country
     exists already.
     """
-    existing = member_organisation_named(name, country)
-    if existing is not None:
-        raise ValidationError(
-            _("%(name)s is already a member.") % {"name": existing.name}, code="member"
-        )
     with transaction.atomic():
+        # Two approvals of the same organisation at the same moment: the second waits, then
+        # sees the first's member.
+        lock_name(f"members.admission:{country}:{name.strip().lower()}")
+        existing = member_organisation_named(name, country)
+        if existing is not None:
+            raise ValidationError(
+                _("%(name)s is already a member.") % {"name": existing.name}, code="member"
+            )
         organisation = Organisation.objects.create(
             name=name,
             category=category,
@@ -222,6 +225,8 @@ def propose_honorary_membership(
 ):
     """Put the appointment of ``organisation`` as an honorary member to the Board's vote."""
     with transaction.atomic():
+        # Votes before the organisation, in the order a deciding vote takes them.
+        board.lock_open_ballots_on(organisation)
         locked = lock(organisation)
         return board.open_ballot(
             kind=HONORARY, subject=locked, details=details, deadline=deadline, by=by
@@ -233,6 +238,7 @@ def propose_dismissal(
 ):
     """Put the dismissal of a member for ``cause`` to the Board's vote."""
     with transaction.atomic():
+        board.lock_open_ballots_on(organisation)
         locked = lock(organisation)
         return board.open_ballot(
             kind=DISMISSAL, subject=locked, details=cause, deadline=deadline, by=by

@@ -1,30 +1,12 @@
 """The Board no longer knows applications or organisations: each vote names its subject by
-content type and id, and the app that registered the motion says what it is."""
+content type and id, and the app that registered the motion says what it is.
+
+Three migrations, each in a transaction of its own, because PostgreSQL does not alter a table
+whose rows the same transaction has just updated: the new fields (0004), their data (0005), then
+the old foreign keys go and the constraints come (0006)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
-
-
-def subjects_from_foreign_keys(apps, schema_editor):
-    Ballot = apps.get_model("board", "Ballot")
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    application_type, _ = ContentType.objects.get_or_create(
-        app_label="applications", model="application"
-    )
-    organisation_type, _ = ContentType.objects.get_or_create(
-        app_label="members", model="organisation"
-    )
-    for ballot in Ballot.objects.all():
-        if ballot.application_id:
-            ballot.subject_type = application_type
-            ballot.subject_id = ballot.application_id
-            application = ballot.application
-            ballot.subject_label = f"{application.reference} – {application.org_name}"[:255]
-        else:
-            ballot.subject_type = organisation_type
-            ballot.subject_id = ballot.organisation_id
-            ballot.subject_label = ballot.organisation.name[:255]
-        ballot.save(update_fields=["subject_type", "subject_id", "subject_label"])
 
 
 class Migration(migrations.Migration):
@@ -78,42 +60,6 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="Written when the decision is carried out, or when it could not be.",
                 verbose_name="what the decision did",
-            ),
-        ),
-        migrations.RunPython(subjects_from_foreign_keys, migrations.RunPython.noop),
-        migrations.RemoveConstraint(model_name="ballot", name="one_open_vote_per_application"),
-        migrations.RemoveConstraint(model_name="ballot", name="ballot_has_its_subject"),
-        migrations.RemoveField(model_name="ballot", name="application"),
-        migrations.RemoveField(model_name="ballot", name="organisation"),
-        migrations.RemoveField(model_name="ballot", name="title"),
-        migrations.AlterField(
-            model_name="ballot",
-            name="subject_type",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="contenttypes.contenttype",
-                verbose_name="about a",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="ballot",
-            name="subject_id",
-            field=models.PositiveBigIntegerField(verbose_name="about #"),
-        ),
-        migrations.AddConstraint(
-            model_name="ballot",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("status", "open")),
-                fields=("subject_type", "subject_id"),
-                name="one_open_vote_per_subject",
-                violation_error_message="A vote on this is already open.",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="ballot",
-            index=models.Index(
-                fields=["subject_type", "subject_id"], name="board_ballo_subject_b80755_idx"
             ),
         ),
     ]

@@ -1,7 +1,10 @@
+import datetime
+
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
+from django.utils import timezone
 
 
 def statuses_from_end_dates(apps, schema_editor):
@@ -10,13 +13,35 @@ def statuses_from_end_dates(apps, schema_editor):
 
 
 def first_history_rows(apps, schema_editor):
-    """Each representative designated before the history existed gets its designation row."""
+    """Representatives designated before the history existed get it from their dates: the
+    designation on ``started_on``, and the end on ``ended_on`` for those already replaced."""
     Representative = apps.get_model("members", "Representative")
     Change = apps.get_model("members", "RepresentativeStatusChange")
-    Change.objects.bulk_create(
-        Change(representative=rep, from_status="", to_status="current", note=rep.title)
-        for rep in Representative.objects.all()
-    )
+
+    def at(day):
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+    rows = []
+    for rep in Representative.objects.all():
+        rows.append(
+            Change(
+                representative=rep,
+                from_status="",
+                to_status="current",
+                note=rep.title,
+                at=at(rep.started_on),
+            )
+        )
+        if rep.ended_on:
+            rows.append(
+                Change(
+                    representative=rep,
+                    from_status="current",
+                    to_status="ended",
+                    at=at(rep.ended_on),
+                )
+            )
+    Change.objects.bulk_create(rows)
 
 
 class Migration(migrations.Migration):

@@ -2,10 +2,12 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from board.models import BallotStatus, Choice, Outcome, Vote
+from board.models import Ballot, BallotStatus, Choice, Outcome, Vote
 from members.models import Membership, MembershipStatusChange, Organisation, Representative
-from tests.board.conftest import application_with_board, vote
+from tests import factories
+from tests.board.conftest import application_with_board, in_days, vote
 from tests.concurrency import race
 
 # Each thread opens its own connection, so the test data must really be committed.
@@ -65,3 +67,80 @@ def test_one_director_voting_twice_at_once_leaves_one_vote(postgres, board, rule
     assert only.choice in (Choice.FOR, Choice.AGAINST)
     ballot.refresh_from_db()
     assert ballot.status == BallotStatus.OPEN
+
+
+def test_two_approvals_of_the_same_organisation_at_once_admit_it_once(postgres, staff):
+    from members import services as members
+
+    def admit():
+        return members.admit_organisation(
+            name="Safer Cities Network",
+            category="city",
+            country="CA",
+            city="Montréal",
+            website="",
+            description="",
+            representative=factories.UserFactory(),
+            title="Director",
+            qualification="director",
+            on=timezone.localdate(),
+            by=staff,
+            reason="Approved by the Board",
+        )
+
+    results = race(admit, admit)
+
+    admitted = [r for r in results if isinstance(r, Membership)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(admitted) == 1, results
+    (error,) = refused
+    assert isinstance(error, ValidationError), repr(error)
+    assert "is already a member" in " ".join(error.messages)
+    assert Organisation.objects.count() == 1
+
+
+def test_proposing_while_the_board_decides_on_the_same_organisation_never_deadlocks(
+    postgres, board, rule, staff
+):
+    from members import services as members
+
+    organisation = factories.OrganisationFactory()
+    ballot = members.propose_honorary_membership(
+        organisation=organisation, details="", deadline=in_days(7), by=staff
+    )
+    for director in board.directors[:3]:
+        vote(ballot, director, Choice.FOR)
+
+    results = race(
+        lambda: vote(ballot, board.directors[3], Choice.FOR),
+        lambda: members.propose_honorary_membership(
+            organisation=organisation, details="", deadline=in_days(9), by=staff
+        ),
+    )
+
+    assert isinstance(results[0], Vote), repr(results[0])
+    proposal = results[1]
+    # Either the first vote was still open, or the organisation is now a member: a refusal
+    # the staff can read, never a database error.
+    assert isinstance(proposal, ValidationError), repr(proposal)
+    ballot.refresh_from_db()
+    assert ballot.outcome == Outcome.APPROVED
+    assert organisation.memberships.count() == 1
+
+
+def test_withdrawing_while_staff_send_to_the_board_leaves_no_open_vote(
+    postgres, board, rule, applicant, staff
+):
+    from applications import services as applications
+    from tests.applications.conftest import submitted_application
+
+    application = submitted_application(applicant)
+
+    results = race(
+        lambda: applications.withdraw_application(application=application, by=applicant),
+        lambda: applications.send_to_board(application=application, by=staff, deadline=in_days(7)),
+    )
+
+    application.refresh_from_db()
+    assert application.status == "withdrawn", results
+    assert not Ballot.objects.about(application).open().exists()

@@ -70,6 +70,25 @@ def test_a_body_with_a_sign_in_link_is_never_shown(staff_client, superuser_clien
         assert "Password reset" not in client.get(CHANGELIST, {"q": "s3cr3t"}).content.decode()
 
 
+@pytest.mark.parametrize(
+    "lookup", ["body__contains", "body__startswith", "html_body__contains", "headers__icontains"]
+)
+def test_a_filter_in_the_address_cannot_probe_a_hidden_body(staff_client, superuser_client, lookup):
+    """A body filter in the URL would answer "is this the link?" one character at a time."""
+    make_row(subject="[ICPC] Password reset", body=f"Reset: {SECRET_LINK}", sensitive=True)
+
+    for client in (staff_client, superuser_client):
+        probe = client.get(CHANGELIST, {lookup: "s3cr3t"})
+        assert probe.status_code != 200 or "Password reset" not in probe.content.decode()
+        # However the admin refuses it (an error page or a redirect that drops the filter),
+        # a wrong guess and a right one look the same.
+        wrong = client.get(CHANGELIST, {lookup: "n0t-1t"})
+        assert (probe.status_code, probe.get("Location")) == (
+            wrong.status_code,
+            wrong.get("Location"),
+        )
+
+
 def test_an_ordinary_body_is_shown_to_staff(staff_client):
     row = make_row(body="Your membership is renewed until 2027-12-31.")
 
