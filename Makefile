@@ -35,12 +35,16 @@ migrate: messages
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# Links in emails point where this portal is served, unless SITE_URL says otherwise.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: seed
 	@if [ -n "$$CELERY_BROKER_URL" ]; then \
 		echo "Serving on http://$(HOST):$(PORT) with a Celery worker and beat (broker: $$CELERY_BROKER_URL)"; \
+		echo "Links in emails point to $$SITE_URL"; \
 		HOST=$(HOST) PORT=$(PORT) exec $(BIN)/honcho start -f Procfile; \
 	else \
 		echo "Serving on http://$(HOST):$(PORT) (SQLite in var/, tasks run in-process)"; \
+		echo "Links in emails point to $$SITE_URL"; \
 		exec $(PY) manage.py runserver $(HOST):$(PORT); \
 	fi
 

@@ -1,7 +1,8 @@
 """The demo people for seed_demo: an applicant, the Centre's staff, the Board, a representative.
 
-Staff and directors get two-factor authentication (a shared TOTP key and recovery codes), since
-the portal asks them for it. The logins are printed at the end, unless ``--quiet-logins``.
+Staff and directors get two-factor authentication (a TOTP key of their own and recovery
+codes), since the portal asks them for it. The logins are printed at the end, unless
+``--quiet-logins``.
 """
 
 from dataclasses import dataclass
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import TOTP
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.mfa.utils import decrypt
 from django.contrib.auth.models import Group
 from django.db import transaction
 
@@ -18,8 +20,6 @@ from core.demo import DemoContext
 from .models import BOARD_GROUP, STAFF_GROUP, User
 
 DEMO_PASSWORD = "icpc-demo-2026"  # noqa: S105 - printed for the demo, never used in production
-# Base32 TOTP secrets for the demo staff and directors, so they can add them to an app.
-DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 USERS = "users"  # the key under which seed leaves the demo people in ctx.shared
 
 
@@ -96,17 +96,19 @@ def summary(ctx: DemoContext) -> None:
         "Staff and Board directors have two-factor authentication turned on. When asked for a"
     )
     out.write(
-        "code, type one of their recovery codes below (each works once), or add the key "
-        f"{DEMO_TOTP_SECRET} to an authenticator app."
+        "code, type one of their recovery codes below (each works once), or add their own key "
+        "to an authenticator app."
     )
     for person in PEOPLE:
         if not person.group:
             continue
-        authenticator = Authenticator.objects.get(
-            user=users[person.email], type=Authenticator.Type.RECOVERY_CODES
-        )
+        user = users[person.email]
+        authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES)
         codes = RecoveryCodes(authenticator).get_unused_codes()[:3]
+        totp = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+        key = decrypt(totp.data["secret"])
         out.write(f"  {person.email:<30} {' '.join(codes) or '(all recovery codes used)'}")
+        out.write(f"  {'':<30} key {key}")
     out.write("")
 
 
@@ -136,5 +138,6 @@ def _person(person: Person) -> User:
 
 def _two_factor(user: User) -> None:
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-        TOTP.activate(user, DEMO_TOTP_SECRET)
+        # A key of their own each: one person's authenticator never opens another's account.
+        TOTP.activate(user, generate_totp_secret())
     RecoveryCodes.activate(user)  # returns the existing codes when there are some

@@ -1,8 +1,13 @@
+from collections.abc import Callable
+
 from csp.constants import HEADER
 from csp.middleware import CheckableLazyObject, CSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.urls import translate_url
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 
 class PortalCSPMiddleware(CSPMiddleware):
@@ -32,3 +37,37 @@ class PortalCSPMiddleware(CSPMiddleware):
         if getattr(request, "_csp_nonce", None) is None:
             request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
         return response
+
+
+class FirstVisitLanguageMiddleware:
+    """A first visit to an English page from a browser that asks for French goes to the French
+    page. The visitor's own choice (the language switch's cookie) and signed-in visits are left
+    alone, and so are pages outside the translated site (/healthz, static files)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        target = self._french_address(request)
+        if target:
+            response: HttpResponseBase = HttpResponseRedirect(target)
+        else:
+            response = self.get_response(request)
+        if request.method in ("GET", "HEAD"):
+            patch_vary_headers(response, ["Accept-Language"])
+        return response
+
+    def _french_address(self, request: HttpRequest) -> str | None:
+        if request.method not in ("GET", "HEAD"):
+            return None
+        if translation.get_language_from_path(request.path_info):
+            return None  # the address already names its language
+        cookies = request.COOKIES
+        if settings.LANGUAGE_COOKIE_NAME in cookies or settings.SESSION_COOKIE_NAME in cookies:
+            return None  # a choice made, or a visit already under way
+        wanted = translation.get_language_from_request(request, check_path=False)
+        if wanted == settings.LANGUAGE_CODE:
+            return None
+        path = request.get_full_path()
+        target = translate_url(path, wanted)
+        return target if target != path else None

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import decrypt
 from django.apps import apps
 from django.core.management import call_command
 
@@ -87,6 +88,18 @@ def test_staff_and_directors_sign_in_with_the_demo_password_and_two_factor():
         kinds = set(Authenticator.objects.filter(user=user).values_list("type", flat=True))
         expected = {"totp", "recovery_codes"} if person.group else set()
         assert kinds == expected, person.email
+    # Each has a key of their own: one person's authenticator never opens another's account.
+    keys = [
+        decrypt(totp.data["secret"])
+        for totp in Authenticator.objects.filter(type=Authenticator.Type.TOTP)
+    ]
+    assert len(keys) == len({*keys}) == sum(1 for p in PEOPLE if p.group)
+
+
+def test_the_printed_logins_give_each_their_own_key():
+    out = seed()
+    keys = re.findall(r"^\s+key (\S+)$", out, re.M)
+    assert len(keys) == len(set(keys)) == sum(1 for p in PEOPLE if p.group)
 
 
 def test_every_app_with_a_demo_module_takes_part_in_installed_apps_order():

@@ -22,6 +22,7 @@ BIN = Path(sys.executable).parent
 OVERRIDES = [
     "DEBUG",
     "SECRET_KEY",
+    "SITE_URL",
     "ALLOWED_HOSTS",
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
@@ -35,6 +36,7 @@ def production_env(**extra: str) -> dict[str, str]:
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),  # 67 characters
         ALLOWED_HOSTS=HOST,
+        SITE_URL=f"https://{HOST}",
         DJANGO_SETTINGS_MODULE="icpc_portal.settings",
         **extra,
     )
@@ -67,6 +69,16 @@ def test_production_refuses_to_start_without_a_secret_key():
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_production_refuses_to_start_without_its_address_for_emails():
+    env = production_env()
+    del env["SITE_URL"]
+
+    result = manage(env, "check")
+
+    assert result.returncode != 0
+    assert "SITE_URL must be set when DEBUG is off" in result.stderr
 
 
 def free_port() -> int:
