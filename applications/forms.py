@@ -3,6 +3,7 @@ from typing import cast
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
+from django.utils.html import escape
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -90,9 +91,11 @@ class ApplicationForm(forms.ModelForm):
         """Tell the applicant the letter is already there, so they do not send it twice."""
         letter = next((d for d in documents if d.kind == "letter"), None)
         if letter is not None:
-            self.fields["letter"].help_text = _(
-                "Uploaded: “%(name)s”. Choose a file only to replace it."
-            ) % {"name": letter.original_name}
+            # crispy-forms renders help text as HTML: the name is the applicant's to choose.
+            self.fields["letter"].help_text = escape(
+                _("Uploaded: “%(name)s”. Choose a file only to replace it.")
+                % {"name": letter.original_name}
+            )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
