@@ -4,32 +4,143 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
 from accounts.models import User
 from board.models import Ballot
-from core.admin_site import FilterWithDefault, StatusHistoryInline
+from core.admin_site import FilterWithDefault, ShowsFiltersInUse, StatusHistoryInline
 from core.http import SignedInRequest
 
 from . import services
-from .models import Application, ApplicationDocument, ApplicationEvent, AreaOfWork, Status
+from .models import (
+    Application,
+    ApplicationDocument,
+    ApplicationEvent,
+    AreaOfWork,
+    AreaOfWorkQuerySet,
+    Status,
+)
+
+
+class AreaInUse(Exception):
+    """An area an application has chosen is retired, never deleted."""
+
+    def __init__(self, areas: list[AreaOfWork]):
+        super().__init__(areas)
+        self.areas = areas
 
 
 @admin.register(AreaOfWork)
 class AreaOfWorkAdmin(admin.ModelAdmin):
-    list_display = ["name_en", "name_fr", "position", "is_active"]
+    list_display = ["name_en", "name_fr", "position", "is_active", "used_by"]
     list_editable = ["position", "is_active"]
     search_fields = ["name_en", "name_fr"]
+    actions = ["delete_unused"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AreaOfWork]:
+        return super().get_queryset(request).annotate(application_count=Count("applications"))
+
+    @admin.display(description=_("chosen by"), ordering="application_count")
+    def used_by(self, area: AreaOfWork) -> str:
+        count = getattr(area, "application_count", None)
+        if count is None:
+            count = area.applications.count()
+        return ngettext("%(count)d application", "%(count)d applications", count) % {"count": count}
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and AreaOfWork.objects.filter(pk=obj.pk).used().exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Django's own deletion is replaced by one that refuses areas in use, with a message.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def _refuse(self, request: HttpRequest, areas: list[AreaOfWork]) -> None:
+        self.message_user(
+            request,
+            ngettext(
+                "%(names)s was not deleted: an application has chosen it. Retire it instead: "
+                "untick “offered on the form”, and it stays on the applications that chose it.",
+                "%(names)s were not deleted: applications have chosen them. Retire them instead: "
+                "untick “offered on the form”, and they stay on the applications that chose them.",
+                len(areas),
+            )
+            % {"names": ", ".join(f"“{area.name_en}”" for area in areas)},
+            messages.ERROR,
+        )
+
+    @admin.action(permissions=["delete"], description=_("Delete the selected unused areas"))
+    def delete_unused(self, request: HttpRequest, queryset: AreaOfWorkQuerySet):
+        used = list(queryset.used().order_by("position", "name_en"))
+        if used:
+            self._refuse(request, used)
+            return None
+        try:
+            # Django's confirmation page, then the deletion (through delete_queryset) with its
+            # log entries, all undone if an application chose an area meanwhile.
+            with transaction.atomic():
+                return delete_selected(self, request, queryset)
+        except AreaInUse as refused:
+            self._refuse(request, refused.areas)
+            return None
+
+    def delete_view(self, request, object_id, extra_context=None):
+        area = self.get_object(request, unquote(object_id))
+        if area is not None and AreaOfWork.objects.filter(pk=area.pk).used().exists():
+            self._refuse(request, [area])
+            return HttpResponseRedirect(
+                reverse("admin:applications_areaofwork_change", args=[area.pk])
+            )
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except AreaInUse as refused:
+            self._refuse(request, refused.areas)
+            return HttpResponseRedirect(
+                reverse("admin:applications_areaofwork_change", args=[refused.areas[0].pk])
+            )
+
+    def _delete_unused(self, pks: list[int]) -> None:
+        """Delete the areas, unless an application has chosen one of them by now.
+
+        The rows are deleted without Django's cascade, which would silently take the area off
+        an application that chose it since the check: the foreign key refuses that instead."""
+        if not pks:
+            return
+        table = connection.ops.quote_name(AreaOfWork._meta.db_table)
+        sql = f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(pks))})"  # noqa: S608
+        areas = AreaOfWork.objects.filter(pk__in=pks).order_by("position", "name_en")
+        try:
+            with transaction.atomic():
+                used = list(areas.used())
+                if used:
+                    raise AreaInUse(used)
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, pks)
+                connection.check_constraints()
+        except IntegrityError:
+            raise AreaInUse(list(areas.used()) or list(areas)) from None
+
+    def delete_model(self, request, obj) -> None:
+        self._delete_unused([obj.pk])
+
+    def delete_queryset(self, request, queryset) -> None:
+        self._delete_unused(list(queryset.values_list("pk", flat=True)))
 
 
 class AgeFilter(admin.SimpleListFilter):
@@ -137,7 +248,7 @@ class SendToBoardForm(forms.Form):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(ShowsFiltersInUse, admin.ModelAdmin):
     list_display = [
         "reference",
         "org_name",

@@ -6,7 +6,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
@@ -17,13 +17,34 @@ from core.status import StatusChange, Transitions
 from members.models import Category, Organisation, Qualification
 
 
+class AreaOfWorkQuerySet(models.QuerySet["AreaOfWork"]):
+    def used(self) -> "AreaOfWorkQuerySet":
+        """The areas some application (a draft included) has chosen."""
+        return self.filter(
+            Exists(Application.areas.through.objects.filter(areaofwork_id=OuterRef("pk")))
+        )
+
+
 class AreaOfWork(models.Model):
-    """A field of crime prevention an applicant can say it works in (kept by staff)."""
+    """A field of crime prevention an applicant can say it works in (kept by staff).
+
+    Once an application has chosen an area, the area is retired (``is_active`` off), never
+    deleted: deleting it would take it off applications already sent or decided.
+    """
 
     name_en = models.CharField(_("name (English)"), max_length=120, unique=True)
     name_fr = models.CharField(_("name (French)"), max_length=120)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
-    is_active = models.BooleanField(_("offered on the form"), default=True)
+    is_active = models.BooleanField(
+        _("offered on the form"),
+        default=True,
+        help_text=_(
+            "Untick to retire the area: applications that chose it keep it, new ones no longer "
+            "see it. An area that an application has chosen cannot be deleted."
+        ),
+    )
+
+    objects = AreaOfWorkQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("area of work")

@@ -4,9 +4,13 @@ Its sign-in is allauth's, so rate limits and two-factor authentication apply the
 one reaches it without two-factor authentication turned on.
 """
 
+from collections.abc import Callable
+from functools import wraps
+
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
@@ -19,6 +23,26 @@ def needs_mfa_setup(user) -> bool:
     return bool(user.is_authenticated and user.is_staff and not is_mfa_enabled(user))
 
 
+class NulInQuery(SuspiciousOperation):
+    """A query parameter holds a NUL character, which PostgreSQL refuses in text.
+
+    Answered with the 400 page (Django turns every SuspiciousOperation into one)."""
+
+
+def refuse_nul_in_query(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Refuse a request whose query string has a NUL in a name or a value, before any filter,
+    search or lookup passes it to the database."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                raise NulInQuery(f"NUL character in the query parameter {name!r}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 class PortalAdminSite(admin.AdminSite):
     site_header = _("ICPC Portal administration")
     site_title = _("ICPC Portal")
@@ -27,6 +51,16 @@ class PortalAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and not needs_mfa_setup(request.user)
+
+    def admin_view(self, view, cacheable=False):
+        # Every admin page (changelists, change forms, the apps' own screens) goes through here.
+        return super().admin_view(refuse_nul_in_query(view), cacheable)
+
+    def password_change(  # type: ignore[override]
+        self, request: HttpRequest, extra_context=None
+    ) -> HttpResponse:
+        # allauth's page: rate-limited, and it tells the person by email that it was changed.
+        return HttpResponseRedirect(resolve_url("account_change_password"))
 
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         next_url = request.GET.get("next", "")
@@ -54,7 +88,13 @@ class PortalAdminSite(admin.AdminSite):
 
 
 class FilterWithDefault(admin.SimpleListFilter):
-    """A list filter that opens on a chosen value rather than on everything ("all" is a choice)."""
+    """A list filter that opens on a chosen value rather than on everything.
+
+    ``everything`` is the lookup that shows every row. A search looks through everything: the
+    default gives way to it, unless the value was chosen (it is then in the query string).
+    """
+
+    everything = "all"
 
     def __init__(self, request, params, model, model_admin):
         self.request = request
@@ -63,8 +103,15 @@ class FilterWithDefault(admin.SimpleListFilter):
     def default_value(self) -> str:
         raise NotImplementedError
 
+    def is_chosen(self) -> bool:
+        return bool(super().value())
+
     def value(self):
-        return super().value() or self.default_value()
+        if self.is_chosen():
+            return super().value()
+        if self.request.GET.get(SEARCH_VAR, "").strip():
+            return self.everything
+        return self.default_value()
 
     def choices(self, changelist):
         for lookup, title in self.lookup_choices:
@@ -73,6 +120,48 @@ class FilterWithDefault(admin.SimpleListFilter):
                 "query_string": changelist.get_query_string({self.parameter_name: lookup}),
                 "display": title,
             }
+
+
+def filters_in_use(changelist: ChangeList) -> list[tuple[str, str]]:
+    """(title, chosen value) of each filter that narrows the list, defaults included."""
+    in_use = []
+    for spec in changelist.filter_specs:
+        if isinstance(spec, FilterWithDefault):
+            value = spec.value()
+            if value == spec.everything:
+                continue
+            shown = dict(spec.lookup_choices).get(value, value)
+        elif spec.used_parameters:
+            shown = next(
+                (
+                    str(choice["display"])
+                    for choice in spec.choices(changelist)
+                    if choice["selected"]
+                ),
+                ", ".join(str(v) for v in spec.used_parameters.values()),
+            )
+        else:
+            continue
+        in_use.append((str(spec.title), str(shown)))
+    # Lookups written into the address (``?category=ngo``) narrow the list too.
+    taken = {name for spec in changelist.filter_specs for name in spec.expected_parameters()}
+    for name, values in changelist.get_filters_params().items():
+        if name not in taken:
+            in_use.append((name, ", ".join(values)))
+    return in_use
+
+
+class ShowsFiltersInUse:
+    """A ModelAdmin mixin: the list page says which filters narrow it (``filters_in_use``),
+    defaults included, so that a list opened on a default never looks like everything."""
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        context = getattr(response, "context_data", None)
+        if context is not None and isinstance(context.get("cl"), ChangeList):
+            context["filters_in_use"] = filters_in_use(context["cl"])
+            context["searching"] = bool(context["cl"].query)
+        return response
 
 
 class StatusHistoryInline(admin.TabularInline):

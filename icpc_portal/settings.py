@@ -182,6 +182,14 @@ STORAGES = {
     },
 }
 
+# Django's limits on one request, set for the application form, whose documents are checked by
+# applications.uploads (10 MB a file, 30 MB an application) with a message by the field. Files
+# do not count towards the memory limit: it bounds the typed answers, where 2.5 MB is some 400
+# pages of text. A 30 MB application may come as scanned pages of some 150 KB each: 200 files.
+# A request over either limit gets the 400 page, which says which limit it passed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 200
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

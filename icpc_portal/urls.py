@@ -6,6 +6,10 @@ from accounts import views as account_views
 
 from . import views
 
+# The 500 page is Django's own view: it renders templates/500.html with no request and no
+# database, whatever broke.
+handler400 = "icpc_portal.errors.bad_request"
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/language/", account_views.switch_language, name="switch_language"),

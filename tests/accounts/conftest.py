@@ -65,6 +65,30 @@ def field_error(html: str, name: str) -> str:
     return ""
 
 
+def change_form_data(html: str) -> dict[str, str | list[str]]:
+    """The values a browser would send back from an admin change form, as rendered."""
+    data: dict[str, str | list[str]] = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name = re.search(r'\bname="([^"]+)"', tag)
+        if not name or 'type="submit"' in tag:
+            continue
+        if 'type="checkbox"' in tag and "checked" not in tag:
+            continue
+        value = re.search(r'\bvalue="([^"]*)"', tag)
+        default = "on" if 'type="checkbox"' in tag else ""
+        data[name.group(1)] = unescape(value.group(1)) if value else default
+    for select in re.finditer(r"<select([^>]*)>(.*?)</select>", html, re.S):
+        name = re.search(r'\bname="([^"]+)"', select.group(1))
+        if not name:
+            continue
+        chosen = re.findall(r'<option value="([^"]*)"[^>]*selected', select.group(2))
+        if "multiple" in select.group(1):
+            data[name.group(1)] = chosen
+        else:
+            data[name.group(1)] = chosen[0] if chosen else ""
+    return data
+
+
 def current_totp_code(secret: str) -> str:
     """The code an authenticator app shows right now for ``secret``.
 

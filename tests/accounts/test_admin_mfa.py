@@ -1,7 +1,6 @@
 """The admin is reached through allauth's sign-in, and only with two-factor authentication."""
 
 import re
-from html import unescape
 
 import pytest
 from django.contrib.auth.models import Group
@@ -9,7 +8,7 @@ from django.urls import reverse
 
 from accounts.models import BOARD_GROUP, STAFF_GROUP, User
 from tests import factories
-from tests.accounts.conftest import current_totp_code, signed_in_user_id
+from tests.accounts.conftest import change_form_data, current_totp_code, signed_in_user_id
 
 pytestmark = pytest.mark.django_db
 
@@ -190,24 +189,6 @@ def test_inactive_staff_cannot_sign_in_to_the_admin(client, sign_in_with_passwor
     assert response["Location"] == "/accounts/inactive/"
 
 
-def _change_form_data(html: str) -> dict[str, str]:
-    """The values a browser would send back from the user change form, as rendered."""
-    data = {}
-    for tag in re.findall(r"<input[^>]*>", html):
-        name = re.search(r'\bname="([^"]+)"', tag)
-        if not name or 'type="submit"' in tag:
-            continue
-        if 'type="checkbox"' in tag and "checked" not in tag:
-            continue
-        value = re.search(r'\bvalue="([^"]*)"', tag)
-        default = "on" if 'type="checkbox"' in tag else ""
-        data[name.group(1)] = unescape(value.group(1)) if value else default
-    for select in re.finditer(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
-        chosen = re.search(r'<option value="([^"]*)"[^>]*selected', select.group(2))
-        data[select.group(1)] = chosen.group(1) if chosen else ""
-    return data
-
-
 @pytest.fixture
 def admin_client_for(client, with_totp):
     """A client signed in (with two-factor authentication on) as the given person."""
@@ -244,9 +225,7 @@ def test_staff_cannot_make_anyone_a_superuser_or_change_their_groups(admin_clien
     staff = admin_client_for(factories.StaffFactory.create())
     person = factories.UserFactory.create(first_name="Ana")
     board = Group.objects.get(name=BOARD_GROUP)
-    form = _change_form_data(
-        staff.get(f"/admin/accounts/user/{person.pk}/change/").content.decode()
-    )
+    form = change_form_data(staff.get(f"/admin/accounts/user/{person.pk}/change/").content.decode())
 
     response = staff.post(
         f"/admin/accounts/user/{person.pk}/change/",
@@ -277,7 +256,7 @@ def test_a_superuser_can_hand_out_roles(admin_client_for):
     assert 'name="groups"' in html
     response = superuser.post(
         f"/admin/accounts/user/{person.pk}/change/",
-        {**_change_form_data(html), "is_staff": "on", "groups": [str(staff_group.pk)]},
+        {**change_form_data(html), "is_staff": "on", "groups": [str(staff_group.pk)]},
     )
 
     assert response.status_code == 302, response.context["adminform"].form.errors
