@@ -439,16 +439,31 @@ def send_to_board(*, application: Application, by: User, deadline: datetime.date
 
 
 def carry_out_board_decision(*, ballot: Ballot, application: Application, by: User | None) -> str:
-    """The Board decided (we are in its transaction, under the vote's lock): act on it.
+    """The Board decided, or the reason its decision awaited was written since (we are in the
+    Board's transaction, under the vote's lock): act on it.
 
     Returns what was done, for the vote's record. Checks again rather than failing, so a
-    decision the Board took is always recorded.
+    decision the Board took is always recorded. The applicant reads the decision and the reason
+    a person wrote for them (``ballot.decision_reason``), never the tally or the directors'
+    comments; with no reason written yet, they are told the staff will write with it.
     """
     application = lock(application)
+    if _awaited_reason_written(application, ballot):
+        application.decision_reason = ballot.decision_reason
+        application.save(update_fields=["decision_reason", "updated_at"])
+        send_to_user(
+            template="applications/email/rejected",
+            user=application.applicant,
+            context={"application": application, "reason": ballot.decision_reason},
+            purpose=f"applications.decision-reason:{ballot.pk}",
+        )
+        return _("The applicant was sent the Board's reason.")
     if application.status != Status.WITH_BOARD:
         return _("Nothing done: the application was no longer with the Board.")
     if ballot.outcome == Outcome.NO_QUORUM:
-        _back_to_staff(application, by, ballot.decision_reason, template="no_quorum")
+        # For the staff only: the count, and what the President wrote if anything.
+        note = "\n".join(text for text in (ballot.tally_summary, ballot.decision_reason) if text)
+        _back_to_staff(application, by, note, template="no_quorum")
         return _("The application went back to the staff.")
     application.decided_at = timezone.now()
     application.decision_reason = ballot.decision_reason
@@ -463,6 +478,18 @@ def carry_out_board_decision(*, ballot: Ballot, application: Application, by: Us
         )
         return _("The applicant was told.")
     return _admit(application, ballot, by)
+
+
+def _awaited_reason_written(application: Application, ballot: Ballot) -> bool:
+    """The vote rejected the application with no reason for the applicant, and one was written
+    since, on the Board's behalf: it is to be sent."""
+    return bool(
+        application.status == Status.REJECTED
+        and ballot.outcome == Outcome.REJECTED
+        and ballot.reason_by_id
+        and ballot.decision_reason
+        and not application.decision_reason
+    )
 
 
 def hand_back_to_staff(*, application: Application, note: str) -> None:

@@ -193,22 +193,43 @@ def answer(request: SignedInRequest[User], pk: int) -> HttpResponse:
 
 
 @verified_email_required
-@require_POST
 def withdraw(request: SignedInRequest[User], pk: int) -> HttpResponse:
+    """A page that says what withdrawing does and asks for confirmation; its form withdraws."""
     application = _own(request, pk)
-    form = WithdrawForm(request.POST)
-    form.is_valid()
-    try:
-        services.withdraw_application(
-            application=application,
-            by=request.user,
-            reason=form.cleaned_data.get("reason", ""),
+    if not application.can_withdraw:
+        messages.error(
+            request,
+            _("This application can no longer be withdrawn: its status is “%(status)s”.")
+            % {"status": application.get_status_display()},
         )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The application is withdrawn."))
-    return redirect("applications:detail", pk=application.pk)
+        return redirect("applications:detail", pk=application.pk)
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            services.withdraw_application(
+                application=application, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, _("The application is withdrawn. It stays here for your records.")
+            )
+        return redirect("applications:detail", pk=application.pk)
+    if form.is_bound:
+        # Shown again as typed, less a NUL byte (refused), so it can be sent again as it is.
+        reason = str(form.data.get("reason", ""))
+        form.data = {**form.data, "reason": reason.replace("\x00", "")}
+    return render(
+        request,
+        "applications/withdraw.html",
+        {
+            "application": application,
+            "form": form,
+            "with_board": application.status == Status.WITH_BOARD,
+        },
+        status=400 if form.is_bound else 200,
+    )
 
 
 @verified_email_required
@@ -243,6 +264,8 @@ def can_see_documents(user, application: Application) -> bool:
 
 
 def download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
+    from .uploads import served_name, type_for
+
     document = get_object_or_404(
         ApplicationDocument.objects.select_related("application"),
         pk=document_pk,
@@ -250,11 +273,14 @@ def download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
     )
     if not can_see_documents(request.user, document.application):
         raise Http404
+    # Saved under the extension of the type its content showed, never the one it was sent with:
+    # a PDF sent as "report.html" must not open in a browser, nor "letter.bat" run.
+    file_type = type_for(document.content_type)
     response = FileResponse(
         document.file.open("rb"),
         as_attachment=True,
-        filename=document.original_name,
-        content_type=document.content_type,
+        filename=served_name(document.original_name, file_type),
+        content_type=file_type.content_type,
     )
     response["Cache-Control"] = "private, no-store"
     return response

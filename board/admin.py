@@ -1,5 +1,7 @@
 """The Board's screens: what awaits my vote, each vote with its file and tally, the rule."""
 
+import copy
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,24 +18,75 @@ from core.admin_site import FilterWithDefault
 from core.http import SignedInRequest
 
 from . import motions, services
-from .models import Ballot, BallotStatus, Choice, Vote, VotingRule
+from .models import Ballot, BallotStatus, Choice, Vote, VotingRule, VotingRuleChange
+
+
+class VotingRuleChangeInline(admin.TabularInline):
+    """The rule's history, read-only, for the Board and the staff."""
+
+    model = VotingRuleChange
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = (
+        "changed_at",
+        "changed_by",
+        "old_quorum_percent",
+        "old_majority",
+        "old_tie",
+        "quorum_percent",
+        "majority",
+        "tie",
+    )
+    verbose_name_plural = _("History: every change of the rule, who made it and when")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(VotingRule)
 class VotingRuleAdmin(admin.ModelAdmin):
+    """The rule comes from the statutes: the Board and the staff read it and its history; only
+    a superuser changes it, through ``services.change_voting_rule``, which keeps the change."""
+
     list_display = ["__str__", "quorum_percent", "majority", "tie", "updated_at", "updated_by"]
     fields = ["quorum_percent", "majority", "tie", "updated_at", "updated_by"]
     readonly_fields = ["updated_at", "updated_by"]
+    inlines = [VotingRuleChangeInline]
 
     def has_add_permission(self, request) -> bool:
-        return not VotingRule.objects.exists()
+        # (The rule is read first, as before: the admin's menu keeps its query count.)
+        return not VotingRule.objects.exists() and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
+        if not change:
+            super().save_model(request, obj, form, change)
+            obj.changes.create(
+                changed_by=request.user,
+                quorum_percent=obj.quorum_percent,
+                majority=obj.majority,
+                tie=obj.tie,
+            )
+            return
+        # The form wrote the new values on ``obj``; the service reads the old ones from the row.
+        services.change_voting_rule(
+            by=request.user,
+            quorum_percent=obj.quorum_percent,
+            majority=obj.majority,
+            tie=obj.tie,
+        )
+        obj.refresh_from_db()
 
 
 class MineFilter(FilterWithDefault):
@@ -77,9 +130,31 @@ class KindFilter(admin.SimpleListFilter):
         return queryset.filter(kind=self.value()) if self.value() else queryset
 
 
+def shown_again(form: forms.Form) -> forms.Form:
+    """``form`` as it was sent, to show again with its errors: a NUL byte (refused: it cannot be
+    stored) is left out of what was typed, so that it can be sent again as it is."""
+    form.data = {
+        name: value.replace("\x00", "") if isinstance(value, str) else value
+        for name, value in form.data.items()
+    }
+    return form
+
+
+def _confidential(motion: motions.Motion) -> str:
+    if motion.reason_reader is None:
+        return gettext("Your vote and your comment are for the Board and the Centre's staff only.")
+    return gettext(
+        "Your vote and your comment are for the Board and the Centre's staff only: they are "
+        "never sent to %(reader)s."
+    ) % {"reader": motion.reason_reader}
+
+
 class VoteForm(forms.Form):
     choice = forms.ChoiceField(
-        label=_("Your vote"), choices=Choice.choices, widget=forms.RadioSelect
+        label=_("Your vote"),
+        choices=Choice.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose how you vote.")},
     )
     comment = forms.CharField(
         label=_("Comment"),
@@ -89,11 +164,20 @@ class VoteForm(forms.Form):
 
     def __init__(self, *args, motion: motions.Motion, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["comment"].help_text = gettext(
-            "Required when you recuse yourself: say what the conflict of interest is. If the "
-            "Board rejects the motion without a reason from the President, the comments of "
-            "those who voted against are sent to %(reader)s as the Board's reason."
-        ) % {"reader": motion.reason_reader}
+        self.fields["comment"].help_text = " ".join(
+            [
+                _confidential(motion),
+                gettext("Required when you recuse yourself: say what the conflict of interest is."),
+            ]
+        )
+
+
+def _reason_help(motion: motions.Motion) -> str:
+    return gettext(
+        "When %(reader)s is told the decision, this is sent to them as you write it (in their "
+        "language if you can). The directors' votes and comments are never sent: they stay "
+        "with the Board and the staff."
+    ) % {"reader": motion.reason_reader}
 
 
 class CloseForm(forms.Form):
@@ -105,9 +189,39 @@ class CloseForm(forms.Form):
 
     def __init__(self, *args, motion: motions.Motion, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reason"].label = gettext("The Board's reason (sent to %(reader)s)") % {
+        field = self.fields["reason"]
+        if motion.reason_reader is None:
+            field.label = gettext("The Board's reason (for the Board and the staff only)")
+            return
+        field.label = gettext("The Board's reason, for %(reader)s") % {
             "reader": motion.reason_reader
         }
+        field.help_text = " ".join(
+            [
+                _reason_help(motion),
+                gettext(
+                    "If you leave it empty and %(reader)s is owed a reason, the Centre's staff "
+                    "are asked to write it on the Board's behalf."
+                )
+                % {"reader": motion.reason_reader},
+            ]
+        )
+
+
+class ReasonForm(forms.Form):
+    """The staff write the reason a decision taken without one owes the person concerned."""
+
+    reason = forms.CharField(
+        label=_("The Board's reason"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60})
+    )
+
+    def __init__(self, *args, motion: motions.Motion, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["reason"]
+        field.label = gettext("The Board's reason, for %(reader)s") % {
+            "reader": motion.reason_reader
+        }
+        field.help_text = _reason_help(motion)
 
 
 @admin.register(Ballot)
@@ -126,12 +240,17 @@ class BallotAdmin(admin.ModelAdmin):
         "decided_at",
         "closed_by",
         "decision_reason",
+        "reason_by",
+        "reason_at",
+        "effect_note",
     )
 
     def get_fields(self, request, obj=None):
         fields = ["kind_label", "status", "opened_by", "opened_at", "deadline"]
         if obj is not None and obj.status != BallotStatus.OPEN:
             fields += ["outcome", "decided_at", "closed_by", "decision_reason"]
+            if obj.reason_by_id:
+                fields += ["reason_by", "reason_at"]
             if obj.effect_note:
                 fields.append("effect_note")
         return fields
@@ -188,21 +307,47 @@ class BallotAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(require_POST(self.close_view)),
                 name="board_ballot_close",
             ),
+            path(
+                "<int:pk>/reason/",
+                self.admin_site.admin_view(require_POST(self.reason_view)),
+                name="board_ballot_reason",
+            ),
             *super().get_urls(),
         ]
 
     def _back(self, pk: int) -> HttpResponseRedirect:
         return HttpResponseRedirect(reverse("admin:board_ballot_change", args=[pk]))
 
+    def _page_again(self, request: HttpRequest, pk: int, **forms_shown) -> HttpResponse:
+        """The vote's page again, with a form as it was sent and its errors next to its fields
+        (nothing typed is lost). The page is drawn as for a GET: the POST was this view's."""
+        page_request = copy.copy(request)
+        page_request.method = "GET"
+        response = self.change_view(page_request, str(pk), extra_context=forms_shown)
+        response.status_code = 400
+        return response
+
+    @staticmethod
+    def _add_errors(form: forms.Form, error: ValidationError) -> bool:
+        """Put a service's errors on ``form``'s fields; False when they are about no field."""
+        if not hasattr(error, "error_dict"):
+            return False
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return True
+
     def vote_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
         user = request.user
         if not user.is_board_director:
             raise PermissionDenied
         ballot = get_object_or_404(Ballot, pk=pk)
+        refusal = ballot.vote_refusal(user)
+        if refusal:  # the page no longer offers the form: say why there
+            self.message_user(request, refusal.message, messages.ERROR)
+            return self._back(pk)
         form = VoteForm(request.POST, motion=ballot.motion)
         if not form.is_valid():
-            self.message_user(request, gettext("Choose how you vote."), messages.ERROR)
-            return self._back(pk)
+            return self._page_again(request, pk, vote_form=shown_again(form))
         try:
             services.cast_vote(
                 ballot=ballot,
@@ -211,6 +356,8 @@ class BallotAdmin(admin.ModelAdmin):
                 comment=form.cleaned_data["comment"],
             )
         except ValidationError as error:
+            if self._add_errors(form, error):
+                return self._page_again(request, pk, vote_form=form)
             self.message_user(request, " ".join(error.messages), messages.ERROR)
         else:
             ballot.refresh_from_db()
@@ -224,18 +371,47 @@ class BallotAdmin(admin.ModelAdmin):
 
     def close_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
         ballot = get_object_or_404(Ballot, pk=pk)
+        refusal = ballot.close_refusal(request.user)
+        if refusal and refusal.role:
+            refusal.raise_it()
         form = CloseForm(request.POST, motion=ballot.motion)
-        form.is_valid()
+        if not form.is_valid():
+            return self._page_again(request, pk, close_form=shown_again(form))
         try:
             services.close_ballot(
-                ballot=ballot,
-                by=request.user,
-                reason=form.cleaned_data.get("reason", ""),
+                ballot=ballot, by=request.user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
+            if self._add_errors(form, error):
+                return self._page_again(request, pk, close_form=form)
             self.message_user(request, " ".join(error.messages), messages.ERROR)
         else:
             self.message_user(request, gettext("The vote is closed."), messages.SUCCESS)
+        return self._back(pk)
+
+    def reason_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
+        ballot = get_object_or_404(Ballot, pk=pk)
+        refusal = ballot.reason_refusal(request.user)
+        if refusal and refusal.role:
+            refusal.raise_it()
+        form = ReasonForm(request.POST, motion=ballot.motion)
+        if not form.is_valid():
+            return self._page_again(request, pk, reason_form=shown_again(form))
+        try:
+            services.write_decision_reason(
+                ballot=ballot, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            if self._add_errors(form, error):
+                return self._page_again(request, pk, reason_form=form)
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                gettext("The reason is written and sent to %(reader)s.")
+                % {"reader": ballot.motion.reason_reader},
+                messages.SUCCESS,
+            )
         return self._back(pk)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -243,7 +419,8 @@ class BallotAdmin(admin.ModelAdmin):
         extra: dict = {}
         if ballot is not None:
             user: User = request.user
-            view = services.tally_of(ballot)
+            directors = services.sitting_directors()
+            view = services.tally_of(ballot, directors)
             my_vote = next((v for v in view.votes if v.director_id == user.pk), None)
             motion = ballot.motion
             subject = ballot.subject
@@ -251,12 +428,22 @@ class BallotAdmin(admin.ModelAdmin):
                 "ballot": ballot,
                 "tally": view,
                 "my_vote": my_vote,
+                "reason_reader": motion.reason_reader,
+                # Directors the administration turns away, for the staff and the President
+                # to chase while the vote is open.
+                "cannot_vote": services.directors_who_cannot_vote(directors)
+                if ballot.is_open
+                else [],
                 # What the directors see about the motion, drawn by the motion's own template.
                 "motion_template": motion.detail_template,
                 "subject": subject,
                 **motion.detail_context(ballot, subject),
                 "can_vote": ballot.may_vote(user),
                 "can_close": ballot.may_close(user),
+                "can_write_reason": ballot.may_write_reason(user),
+                "reason_form": ReasonForm(motion=motion)
+                if motion.reason_reader is not None
+                else None,
                 "vote_form": VoteForm(
                     motion=motion,
                     initial={

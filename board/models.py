@@ -31,7 +31,9 @@ class TieRule(models.TextChoices):
 
 
 class VotingRule(models.Model):
-    """How the Board decides. Staff set it; each vote keeps a copy of the rule it opened under."""
+    """How the Board decides, as the statutes say. Only a superuser changes it
+    (``board.services.change_voting_rule``), and each change is kept (``VotingRuleChange``);
+    each vote keeps a copy of the rule it opened under."""
 
     quorum_percent = models.PositiveSmallIntegerField(
         _("quorum (% of sitting directors who must vote)"),
@@ -70,6 +72,49 @@ class VotingRule(models.Model):
 
     def __str__(self) -> str:
         return str(_("Voting rule"))
+
+
+class VotingRuleChange(models.Model):
+    """One change of the voting rule: who made it, when, the rule before and after it.
+
+    The first row of a rule has no "before": it is the rule as it stood when the history began.
+    """
+
+    # The history outlives the rule's row (a rule is never deleted through the admin).
+    rule = models.ForeignKey(
+        VotingRule,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="changes",
+        verbose_name=_("rule"),
+    )
+    changed_at = models.DateTimeField(_("when"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    old_quorum_percent = models.PositiveSmallIntegerField(
+        _("quorum before (%)"), null=True, blank=True
+    )
+    old_majority = models.CharField(
+        _("majority before"), max_length=16, choices=MajorityBasis.choices, blank=True
+    )
+    old_tie = models.CharField(_("tie before"), max_length=16, choices=TieRule.choices, blank=True)
+    quorum_percent = models.PositiveSmallIntegerField(_("quorum after (%)"))
+    majority = models.CharField(_("majority after"), max_length=16, choices=MajorityBasis.choices)
+    tie = models.CharField(_("tie after"), max_length=16, choices=TieRule.choices)
+
+    class Meta:
+        verbose_name = _("change of the voting rule")
+        verbose_name_plural = _("history of the voting rule")
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.changed_at:%Y-%m-%d %H:%M} {self.changed_by or '–'}"
 
 
 class BallotStatus(models.TextChoices):
@@ -162,7 +207,26 @@ class Ballot(models.Model):
         verbose_name=_("closed by"),
         help_text=_("Empty when the decision was taken as soon as the outcome was certain."),
     )
-    decision_reason = models.TextField(_("reason"), blank=True)
+    # What the person concerned reads (the motion's ``reason_reader``): a reason a person wrote
+    # for them, the President closing the vote or the staff on the Board's behalf, sent as
+    # written. Never the directors' votes or comments: those stay with the Board and the staff.
+    # For a cancelled vote, why it was cancelled (for the directors).
+    decision_reason = models.TextField(
+        _("reason"),
+        blank=True,
+        help_text=_(
+            "Written for the person concerned. The directors' votes and comments are not in it."
+        ),
+    )
+    reason_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reason written by"),
+    )
+    reason_at = models.DateTimeField(_("reason written"), null=True, blank=True)
     tally = models.JSONField(_("tally at the decision"), default=dict, blank=True)
     effect_note = models.TextField(
         _("what the decision did"),
@@ -262,6 +326,47 @@ class Ballot(models.Model):
 
     def may_close(self, user: User) -> bool:
         return self.close_refusal(user) is None
+
+    @property
+    def awaits_reason(self) -> bool:
+        """Decided, the person concerned should be given a reason, and no one has written it."""
+        return (
+            self.status == BallotStatus.DECIDED
+            and not self.reason_by_id
+            and self.motion.reason_reader is not None
+            and self.motion.needs_reason(self)
+        )
+
+    def reason_refusal(self, user: User) -> "Refusal | None":
+        """Why ``user`` may not write the Board's reason for the person concerned now."""
+        if not (user.is_centre_staff or (user.is_board_director and user.is_board_president)):
+            return Refusal(
+                gettext("Only the Centre's staff or the President write the Board's reason."),
+                role=True,
+            )
+        if not self.awaits_reason:
+            return Refusal(gettext("No reason is awaited on this vote."))
+        return None
+
+    def may_write_reason(self, user: User) -> bool:
+        return self.reason_refusal(user) is None
+
+    @property
+    def tally_summary(self) -> str:
+        """The recorded tally in words, in the language of the page or email that shows it
+        (for the Board and the staff only)."""
+        if not self.tally:
+            return ""
+        return gettext(
+            "%(for)d for, %(against)d against, %(abstain)d abstaining, %(recused)d recused, "
+            "%(none)d not voted"
+        ) % {
+            "for": self.tally.get("for", 0),
+            "against": self.tally.get("against", 0),
+            "abstain": self.tally.get("abstain", 0),
+            "recused": self.tally.get("recused", 0),
+            "none": self.tally.get("not_voted", 0),
+        }
 
 
 class Choice(models.TextChoices):

@@ -10,7 +10,14 @@ and registers it when Django starts (in its ``AppConfig.ready``):
 - what a decision does (``carry_out``), called under the ballot's row lock, in the transaction
   that records the decision. It must not fail half-way: it checks again what it relies on and
   returns a note saying what it did, or why it could not, rather than raising;
-- who reads the Board's reason when the outcome is sent (``reason_reader``).
+- who, besides the Board and the staff, reads the reason written for the decision
+  (``reason_reader``; None when no one does), whether a decision awaits such a reason
+  (``needs_reason``) and what to do once the staff write it after the decision
+  (``reason_given``).
+
+The Board's deliberations are confidential: how each director voted and what they wrote stays
+with the Board and the staff. The person concerned reads only the decision and the reason a
+person wrote for them: the President closing the vote, or the staff on the Board's behalf.
 """
 
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -33,7 +40,9 @@ class Motion:
     label: ClassVar[str | Promise]  # "Membership application", translated at display time
     subject_model: ClassVar[type[models.Model]]
     detail_template: ClassVar[str]  # included on the vote screen
-    reason_reader: ClassVar[str | Promise]  # "the applicant": who reads the Board's reason
+    # "the applicant": who reads the reason the President (or the staff) write for the decision;
+    # None when it stays with the Board and the staff. Never the directors' votes or comments.
+    reason_reader: ClassVar[str | Promise | None] = None
 
     def subject_label(self, subject: Any) -> str:
         """A name for the subject that needs no translation (a reference, a name)."""
@@ -52,6 +61,17 @@ class Motion:
 
     def not_carried_out(self, *, ballot: Ballot, subject: Any, note: str) -> None:
         """``carry_out`` failed and was undone: put the subject where the staff can act."""
+
+    def needs_reason(self, ballot: Ballot) -> bool:
+        """Whether ``reason_reader`` is owed a reason for this decision. When the vote was decided
+        with none written (as soon as the outcome was certain, or closed without one), the
+        motion's ``carry_out`` tells the reader the decision and that the Centre's staff will
+        write with the reason, and the staff are asked to write it on the Board's behalf."""
+        return False
+
+    def reason_given(self, *, ballot: Ballot, subject: Any, by: "User") -> None:
+        """The reason awaited was written (``ballot.decision_reason``) after the decision: pass
+        it on to ``reason_reader``. Called in the transaction that records it."""
 
 
 _registry: dict[str, Motion] = {}

@@ -5,12 +5,15 @@ import datetime
 import logging
 from dataclasses import dataclass, field
 
+from allauth.mfa.models import Authenticator
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from core.emails import absolute_url, send_to_user
@@ -26,12 +29,14 @@ from .models import (
     Vote,
     VoteReminder,
     VotingRule,
+    VotingRuleChange,
 )
 
 log = logging.getLogger(__name__)
 
 REMINDER_WINDOW = datetime.timedelta(hours=48)
 MIN_VOTING_TIME = datetime.timedelta(hours=1)
+MAX_VOTING_TIME = datetime.timedelta(days=90)
 
 
 def current_rule() -> VotingRule:
@@ -39,8 +44,82 @@ def current_rule() -> VotingRule:
     return rule if rule is not None else VotingRule.objects.create()
 
 
+def change_voting_rule(*, by: User, quorum_percent: int, majority: str, tie: str) -> VotingRule:
+    """Change the rule the Board decides by (it comes from the statutes): a superuser only, and
+    the change is kept with who made it, when, and the rule before and after. Votes already
+    open keep the rule they opened under."""
+    if not (by.is_active and by.is_superuser):
+        raise PermissionDenied(_("Only a superuser can change the Board's voting rule."))
+    with transaction.atomic():
+        rule = lock(current_rule())
+        old = (rule.quorum_percent, rule.majority, rule.tie)
+        if old == (quorum_percent, majority, tie):
+            return rule
+        rule.quorum_percent, rule.majority, rule.tie = quorum_percent, majority, tie
+        rule.updated_by = by
+        rule.full_clean(exclude=["updated_by"])
+        rule.save()
+        VotingRuleChange.objects.create(
+            rule=rule,
+            changed_at=rule.updated_at,
+            changed_by=by,
+            old_quorum_percent=old[0],
+            old_majority=old[1],
+            old_tie=old[2],
+            quorum_percent=quorum_percent,
+            majority=majority,
+            tie=tie,
+        )
+    return rule
+
+
 def sitting_directors() -> list[User]:
     return list(User.objects.board_directors().order_by("last_name", "first_name", "pk"))
+
+
+@dataclass(frozen=True)
+class CannotVote:
+    """A sitting director whom the administration, where the Board votes, does not let in yet.
+
+    They are directors under the statutes, so they count towards the quorum all the same; the
+    staff and the President are told, so that someone helps them in before the deadline.
+    """
+
+    NO_ACCESS = "no_access"
+    NO_SECOND_FACTOR = "no_second_factor"
+    LABELS = {
+        NO_ACCESS: gettext_lazy("no access to the administration"),
+        NO_SECOND_FACTOR: gettext_lazy("two-factor authentication not set up"),
+    }
+
+    director: User
+    reason: str
+
+    @property
+    def label(self) -> str | Promise:
+        return self.LABELS[self.reason]
+
+
+def directors_who_cannot_vote(directors: list[User] | None = None) -> list[CannotVote]:
+    """The sitting directors the administration would turn away (one query): it lets in only
+    staff accounts with two-factor authentication (core.admin_site)."""
+    directors = sitting_directors() if directors is None else directors
+    with_factor = set(
+        Authenticator.objects.filter(user_id__in=[d.pk for d in directors]).values_list(
+            "user_id", flat=True
+        )
+    )
+    blocked = []
+    for director in directors:
+        if not director.is_staff:
+            blocked.append(CannotVote(director, CannotVote.NO_ACCESS))
+        elif director.pk not in with_factor:
+            blocked.append(CannotVote(director, CannotVote.NO_SECOND_FACTOR))
+    return blocked
+
+
+def second_factor_url() -> str:
+    return absolute_url(reverse("mfa_activate_totp"))
 
 
 @dataclass
@@ -110,8 +189,19 @@ def open_ballot(
     The motion's app calls this inside its own transaction, holding its subject's row lock.
     """
     motion = motions.for_subject(subject, kind)
-    if deadline < timezone.now() + MIN_VOTING_TIME:
+    now = timezone.now()
+    if deadline < now + MIN_VOTING_TIME:
         raise ValidationError({"deadline": _("Give the directors at least an hour to vote.")})
+    if deadline > now + MAX_VOTING_TIME:
+        latest = timezone.localtime(now + MAX_VOTING_TIME)
+        raise ValidationError(
+            {
+                "deadline": _(
+                    "A vote stays open %(days)d days at most: choose a deadline before %(latest)s."
+                )
+                % {"days": MAX_VOTING_TIME.days, "latest": latest.strftime("%Y-%m-%d %H:%M")}
+            }
+        )
     directors = sitting_directors()
     if not directors:
         raise ValidationError(_("The Board has no sitting director: no one could vote."))
@@ -138,11 +228,21 @@ def open_ballot(
                 )
         except IntegrityError:
             raise ValidationError(_("A vote on this is already open.")) from None
+        blocked = directors_who_cannot_vote(directors)
+        cannot_vote = {b.director.pk: b.reason for b in blocked}
         for director in directors:
             send_to_user(
                 template="board/email/vote_opened",
                 user=director,
-                context={"ballot": ballot, "url": ballot_admin_url(ballot)},
+                context={
+                    "ballot": ballot,
+                    "url": ballot_admin_url(ballot),
+                    # Their own way in, if the administration would turn them away...
+                    "cannot_vote": cannot_vote.get(director.pk, ""),
+                    "second_factor_url": second_factor_url(),
+                    # ... and, for the President, who cannot vote yet.
+                    "blocked": blocked if director.is_board_president else [],
+                },
                 purpose=f"board.vote-opened:{ballot.pk}",
             )
     return ballot
@@ -183,7 +283,8 @@ def cast_vote(*, ballot: Ballot, director: User, choice: Choice, comment: str = 
 
 
 def close_ballot(*, ballot: Ballot, by: User, reason: str = "") -> Ballot:
-    """The President closes a vote at its deadline with the votes cast."""
+    """The President closes a vote at its deadline with the votes cast; ``reason`` is written
+    for the person concerned (the motion's ``reason_reader``) and sent to them as written."""
     with transaction.atomic():
         locked = lock(ballot)
         by = User.objects.get(pk=by.pk)
@@ -210,24 +311,15 @@ def cancel_ballot(*, ballot: Ballot, reason: str) -> None:
             )
 
 
-def _summary(view: TallyView) -> str:
-    t = view.tally
-    return _(
-        "%(for)d for, %(against)d against, %(abstain)d abstaining, %(recused)d recused, "
-        "%(none)d not voted"
-    ) % {
-        "for": t.for_,
-        "against": t.against,
-        "abstain": t.abstain,
-        "recused": t.recused,
-        "none": t.not_voted,
-    }
-
-
 def _decide(
     ballot: Ballot, outcome: Outcome, view: TallyView, closed_by: User | None, reason: str
 ) -> Ballot:
-    """Record the decision once (the caller holds the row lock) and carry it out."""
+    """Record the decision once (the caller holds the row lock) and carry it out.
+
+    The tally and the votes stay with the Board and the staff. ``reason`` is what the President
+    wrote for the person concerned, if anything: when the motion wants one and none was
+    written, the staff are asked to write it on the Board's behalf.
+    """
     now = timezone.now()
     tally = {
         "for": view.tally.for_,
@@ -238,19 +330,17 @@ def _decide(
         "president": view.tally.president,
         "quorum_needed": view.quorum_needed,
     }
-    full_reason = reason.strip()
-    if not full_reason:
-        full_reason = _("The Board of Directors voted: %(tally)s.") % {"tally": _summary(view)}
-        reasons = [v.comment for v in view.votes if v.choice == Choice.AGAINST and v.comment]
-        if outcome == Outcome.REJECTED and reasons:
-            full_reason += "\n" + "\n".join(f"– {r}" for r in reasons)
+    reason = reason.strip()
+    written_by = closed_by if reason else None
     BALLOT_MOVES.check(ballot.status, BallotStatus.DECIDED, label=ballot.get_status_display())
     updated = Ballot.objects.filter(pk=ballot.pk, status=BallotStatus.OPEN).update(
         status=BallotStatus.DECIDED,
         outcome=outcome,
         decided_at=now,
         closed_by=closed_by,
-        decision_reason=full_reason,
+        decision_reason=reason,
+        reason_by=written_by,
+        reason_at=now if written_by else None,
         tally=tally,
     )
     if updated != 1:  # pragma: no cover - the row lock makes this unreachable
@@ -260,7 +350,40 @@ def _decide(
     if note:
         Ballot.objects.filter(pk=ballot.pk).update(effect_note=note)
         ballot.effect_note = note
+    if ballot.awaits_reason:
+        for person in User.objects.centre_staff():
+            send_to_user(
+                template="board/email/reason_needed",
+                user=person,
+                context={
+                    "ballot": ballot,
+                    "reader": ballot.motion.reason_reader,
+                    "url": ballot_admin_url(ballot),
+                },
+                purpose=f"board.reason-needed:{ballot.pk}",
+            )
     return ballot
+
+
+def write_decision_reason(*, ballot: Ballot, by: User, reason: str) -> Ballot:
+    """The staff (or the President) write, on the Board's behalf, the reason a decision taken
+    without one owes the person concerned; the motion passes it on as written. Once written it
+    has been sent, so it is written once."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Write the reason.")})
+    with transaction.atomic():
+        locked = lock(ballot)
+        by = User.objects.get(pk=by.pk)
+        refusal = locked.reason_refusal(by)
+        if refusal:
+            refusal.raise_it()
+        Ballot.objects.filter(pk=locked.pk).update(
+            decision_reason=reason, reason_by=by, reason_at=timezone.now()
+        )
+        locked.refresh_from_db()
+        locked.motion.reason_given(ballot=locked, subject=locked.subject, by=by)
+    return locked
 
 
 def _carry_out(ballot: Ballot, by: User | None) -> str:
@@ -300,6 +423,7 @@ def send_vote_reminders(*, now: datetime.datetime | None = None) -> int:
     sent = 0
     due = Ballot.objects.open().filter(deadline__gt=now, deadline__lte=now + REMINDER_WINDOW)
     directors = sitting_directors()
+    cannot_vote = {b.director.pk: b.reason for b in directors_who_cannot_vote(directors)}
     for ballot in due:
         voted = set(ballot.votes.values_list("director_id", flat=True))
         for director in directors:
@@ -313,7 +437,12 @@ def send_vote_reminders(*, now: datetime.datetime | None = None) -> int:
                     send_to_user(
                         template="board/email/vote_reminder",
                         user=director,
-                        context={"ballot": ballot, "url": ballot_admin_url(ballot)},
+                        context={
+                            "ballot": ballot,
+                            "url": ballot_admin_url(ballot),
+                            "cannot_vote": cannot_vote.get(director.pk, ""),
+                            "second_factor_url": second_factor_url(),
+                        },
                         purpose=f"board.vote-reminder:{ballot.pk}",
                     )
                     sent += 1

@@ -38,7 +38,7 @@ class OrganisationMotion(Motion):
 class HonoraryAppointment(OrganisationMotion):
     kind = services.HONORARY
     label = _("Appointment of an honorary member")
-    reason_reader = _("the staff")
+    reason_reader = None  # the Board's reason stays with the Board and the staff
 
     def check_can_open(self, subject: Organisation, *, details: str) -> None:
         if services.is_member(subject):
@@ -73,6 +73,8 @@ class HonoraryAppointment(OrganisationMotion):
 class Dismissal(OrganisationMotion):
     kind = services.DISMISSAL
     label = _("Dismissal of a member for cause")
+    # The member reads the cause staff stated when the vote opened and, on dismissal, what the
+    # President wrote when closing the vote; never the directors' votes or comments.
     reason_reader = _("the member")
 
     def check_can_open(self, subject: Organisation, *, details: str) -> None:
@@ -107,7 +109,11 @@ class Dismissal(OrganisationMotion):
         services.tell_representatives(
             subject,
             template="members/email/dismissed",
-            context={"reason": ballot.details},
+            context={
+                "reason": "\n\n".join(
+                    text for text in (ballot.details, ballot.decision_reason) if text
+                )
+            },
             purpose=f"members.dismissed:{ballot.pk}",
         )
         return gettext("The membership of %(name)s has ended.") % {"name": subject.name}

@@ -246,15 +246,6 @@ def test_the_vote_form_records_my_vote(signed_in, me, ballot):
     assert "Your vote: Against (you can change it until the decision)" in text(response)
 
 
-def test_the_vote_form_without_a_choice_asks_for_one(signed_in, ballot):
-    response = signed_in.post(
-        reverse("admin:board_ballot_vote", args=[ballot.pk]), {"comment": "?"}, follow=True
-    )
-
-    assert [str(m) for m in response.context["messages"]] == ["Choose how you vote."]
-    assert not ballot.votes.exists()
-
-
 def test_after_the_decision_the_page_shows_it_and_no_vote_form(signed_in, board, ballot):
     for director in board.others[1:5]:
         vote(ballot, director, Choice.FOR)

@@ -53,6 +53,14 @@ def approve(ballot, board) -> None:
     assert ballot.outcome == Outcome.APPROVED
 
 
+AGAINST_COMMENTS = [
+    "The statutes require work in crime prevention; this is mostly policing.",
+    "",
+    "Apply again with a support letter from the city.",
+    "No evidence of community work.",
+]
+
+
 def reject(ballot, board, comments: list[str]) -> None:
     for director, comment in zip(board.others, comments, strict=False):
         vote(ballot, director, Choice.AGAINST, comment)
@@ -289,55 +297,50 @@ def test_representative_sees_the_organisation_and_its_membership_on_their_accoun
 # --- rejection ----------------------------------------------------------------------------------
 
 
-def test_rejection_tells_the_applicant_the_boards_reason_with_the_comments_against(
+def test_rejection_tells_the_applicant_the_decision_but_not_the_votes_or_comments(
     board, ballot, application, applicant, mailoutbox
 ):
     vote(ballot, board.president, Choice.FOR, "A strong network in Lyon.")
     mailoutbox.clear()
 
-    reject(
-        ballot,
-        board,
-        [
-            "The statutes require work in crime prevention; this is mostly policing.",
-            "",
-            "Apply again with a support letter from the city.",
-            "No evidence of community work.",
-        ],
-    )
+    reject(ballot, board, AGAINST_COMMENTS)
 
     application.refresh_from_db()
     assert application.status == Status.REJECTED
     assert application.organisation is None
     assert not Organisation.objects.exists()
-    (message,) = mailoutbox
+    (message,) = sent_to(mailoutbox, applicant.email)
     assert message.to == [applicant.email]
     assert message.subject == f"[ICPC] Application {application.reference}: the Board's decision"
     assert "has not approved it" in message.body
-    assert "1 for, 4 against, 0 abstaining, 0 recused, 2 not voted" in message.body
-    assert "– The statutes require work in crime prevention; this is mostly policing." in (
-        message.body
-    )
-    assert "– Apply again with a support letter from the city." in message.body
-    assert "– No evidence of community work." in message.body
-    assert "A strong network in Lyon." not in message.body  # a comment for is not a reason
-    assert application.decision_reason == ballot.decision_reason
+    assert "The Centre's staff will write to you with the Board's reason." in message.body
+    for confidential in [*AGAINST_COMMENTS[::2], "A strong network in Lyon.", "4 against"]:
+        assert confidential not in message.body
+    assert application.decision_reason == ballot.decision_reason == ""
+    assert ballot.tally["against"] == 4  # the Board and the staff keep the count
 
 
-def test_the_boards_reason_and_names_reach_the_applicant_as_written(
+def test_the_presidents_reason_and_names_reach_the_applicant_as_written(
     board, rule, applicant, staff, mailoutbox
 ):
     application, ballot = application_with_board(
         applicant=applicant, staff=staff, org_name="Ville & Communauté d'Agglomération"
     )
+    vote(ballot, board.others[0], Choice.AGAINST, "Not for the applicant's eyes.")
+    vote(ballot, board.others[1], Choice.AGAINST)
+    vote(ballot, board.others[2], Choice.AGAINST)
+    vote(ballot, board.others[3], Choice.ABSTAIN)
+    past_deadline(ballot)
     mailoutbox.clear()
 
-    reject(ballot, board, ["The city's letter is missing.", "", "", "Work <b>only</b> on CCTV."])
+    services.close_ballot(
+        ballot=ballot, by=board.president, reason="The city's letter is missing & <b>needed</b>."
+    )
 
     (message,) = mailoutbox
     assert "from Ville & Communauté d'Agglomération and has not approved it" in message.body
-    assert "– The city's letter is missing." in message.body
-    assert "– Work <b>only</b> on CCTV." in message.body
+    assert "The Board's reason:\n\nThe city's letter is missing & <b>needed</b>." in message.body
+    assert "Not for the applicant's eyes." not in message.body
     assert "&#x27;" not in message.body
     assert "&amp;" not in message.body
 
@@ -379,15 +382,16 @@ def test_approval_emails_leave_only_once_the_decision_is_committed(
 
 
 def test_rejection_email_leaves_only_once_the_decision_is_committed(
-    board, ballot, applicant, queued_email, django_capture_on_commit_callbacks
+    board, ballot, applicant, staff, queued_email, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         reject(ballot, board, ["No.", "No.", "No.", "No."])
         assert queued_email == []
 
-    assert len(callbacks) == 1
-    assert [m.to for m in queued_email] == [[applicant.email]]
-    assert "– No." in queued_email[0].body
+    assert len(callbacks) == 2  # the applicant, and the staff asked to write the reason
+    assert sorted(m.to[0] for m in queued_email) == sorted([applicant.email, staff.email])
+    (to_applicant,) = sent_to(queued_email, applicant.email)
+    assert "No." not in to_applicant.body
 
 
 # --- honorary appointments and dismissals -------------------------------------------------------
