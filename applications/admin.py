@@ -1,6 +1,8 @@
 """Staff screens: the queue of applications, asking for more, sending to the Board."""
 
+import csv
 import datetime
+from collections.abc import Iterator
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,11 +11,12 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +24,12 @@ from django_countries.filters import CountryFilter
 
 from accounts.models import User
 from board.models import Ballot
-from core.admin_site import FilterWithDefault, ShowsFiltersInUse, StatusHistoryInline
+from core.admin_site import (
+    FilterWithDefault,
+    ShowsFiltersInUse,
+    StatusHistoryInline,
+    StatusHistoryView,
+)
 from core.http import SignedInRequest
 
 from . import services
@@ -31,6 +39,7 @@ from .models import (
     ApplicationEvent,
     AreaOfWork,
     AreaOfWorkQuerySet,
+    NoteKind,
     Status,
 )
 
@@ -52,6 +61,24 @@ class AreaOfWorkAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AreaOfWork]:
         return super().get_queryset(request).annotate(application_count=Count("applications"))
+
+    def get_changelist_formset(self, request, **kwargs):
+        # Each editable cell gets a name a screen reader can say: the column and the row.
+        formset_class = super().get_changelist_formset(request, **kwargs)
+
+        class LabelledFormSet(formset_class):  # type: ignore[valid-type,misc]
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                if form.instance.pk is None:
+                    return
+                for name, field in form.fields.items():
+                    if name in AreaOfWorkAdmin.list_editable:
+                        field.widget.attrs["aria-label"] = gettext("%(column)s: %(row)s") % {
+                            "column": str(field.label or name).capitalize(),
+                            "row": form.instance.name_en,
+                        }
+
+        return LabelledFormSet
 
     @admin.display(description=_("chosen by"), ordering="application_count")
     def used_by(self, area: AreaOfWork) -> str:
@@ -238,6 +265,58 @@ def default_deadline() -> datetime.datetime:
     )
 
 
+class StaffNoteForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind of note"),
+        choices=NoteKind.choices,
+        initial=NoteKind.RECOMMENDATION,
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        help_text=_("The applicant never sees it. The Board sees the latest recommendation first."),
+    )
+
+
+# The columns of the CSV export: (heading, how to read it from an application).
+CSV_COLUMNS = [
+    (_("reference"), lambda a: a.reference or ""),
+    (_("organisation name"), lambda a: a.org_name),
+    (_("acronym"), lambda a: a.org_acronym),
+    (_("category"), lambda a: a.get_category_display()),
+    (_("country"), lambda a: str(a.country.name) if a.country else ""),
+    (_("city"), lambda a: a.city),
+    (_("status"), lambda a: a.get_status_display()),
+    (
+        _("submitted"),
+        lambda a: timezone.localtime(a.submitted_at).isoformat() if a.submitted_at else "",
+    ),
+    (_("representative"), lambda a: a.rep_full_name),
+    (_("email"), lambda a: a.rep_email),
+]
+
+
+class Echo:
+    """A file that hands back what is written to it, for csv.writer in a streamed response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_rows(applications: QuerySet[Application]) -> Iterator[str]:
+    writer = csv.writer(Echo())
+    yield writer.writerow([str(heading) for heading, _read in CSV_COLUMNS])
+    for application in applications.iterator(chunk_size=500):
+        yield writer.writerow([_cell(read(application)) for _heading, read in CSV_COLUMNS])
+
+
+def _cell(value) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 class SendToBoardForm(forms.Form):
     deadline = forms.DateTimeField(
         label=_("The vote closes on"),
@@ -248,14 +327,14 @@ class SendToBoardForm(forms.Form):
 
 
 @admin.register(Application)
-class ApplicationAdmin(ShowsFiltersInUse, admin.ModelAdmin):
+class ApplicationAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
     list_display = [
         "reference",
         "org_name",
         "category_short",
         "country_name",
         "status",
-        "submitted_at",
+        "submitted_on",
         "waiting",
     ]
     list_filter = [QueueStatusFilter, "category", ("country", CountryFilter), AgeFilter]
@@ -331,6 +410,13 @@ class ApplicationAdmin(ShowsFiltersInUse, admin.ModelAdmin):
         extra = {"title": gettext("Applications")}
         return super().changelist_view(request, {**extra, **(extra_context or {})})
 
+    @admin.display(description=_("submitted"), ordering="submitted_at")
+    def submitted_on(self, obj: Application) -> str:
+        # The date alone, in the short format, so that the queue fits a 1280 px screen.
+        if not obj.submitted_at:
+            return "–"
+        return date_format(timezone.localtime(obj.submitted_at), "SHORT_DATE_FORMAT")
+
     @admin.display(description=_("waiting"), ordering="submitted_at")
     def waiting(self, obj: Application) -> str:
         if not obj.submitted_at or obj.status not in (Status.SUBMITTED, Status.INFO_REQUESTED):
@@ -339,8 +425,21 @@ class ApplicationAdmin(ShowsFiltersInUse, admin.ModelAdmin):
         return gettext("%(days)d d") % {"days": days}
 
     # --- staff actions ----------------------------------------------------------------------
+    def status_history(self, obj: Application):
+        return obj.events.all()
+
     def get_urls(self):
         custom = [
+            path(
+                "export.csv",
+                self.admin_site.admin_view(self.export_csv_view),
+                name="applications_application_export_csv",
+            ),
+            path(
+                "<int:pk>/note/",
+                self.admin_site.admin_view(self.add_note_view),
+                name="applications_application_add_note",
+            ),
             path(
                 "<int:pk>/request-information/",
                 self.admin_site.admin_view(self.request_information_view),
@@ -400,6 +499,41 @@ class ApplicationAdmin(ShowsFiltersInUse, admin.ModelAdmin):
             gettext("Send the question"),
         )
 
+    def export_csv_view(self, request: HttpRequest) -> StreamingHttpResponse:
+        """The list as it is filtered and searched on the queue, every page of it, streamed."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        applications = changelist.queryset.select_related(None).prefetch_related(None)
+        stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
+        response = StreamingHttpResponse(csv_rows(applications), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="applications-{stamp}.csv"'
+        return response
+
+    def add_note_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
+        application = self._reviewable(request, pk)
+        form = StaffNoteForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.add_staff_note(
+                    application=application,
+                    by=request.user,
+                    kind=form.cleaned_data["kind"],
+                    text=form.cleaned_data["text"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                self.message_user(request, gettext("The note was saved."), messages.SUCCESS)
+                return self._back(application)
+        return self._action_page(
+            request,
+            application,
+            form,
+            gettext("Write a note about %(name)s") % {"name": application.org_name},
+            gettext("Save the note"),
+        )
+
     def send_to_board_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
         application = self._reviewable(request, pk)
         form = SendToBoardForm(
@@ -444,8 +578,12 @@ class ApplicationAdmin(ShowsFiltersInUse, admin.ModelAdmin):
                 application and can_review and application.can_request_information
             ),
             "can_send_to_board": bool(application and can_review and application.can_send_to_board),
+            "can_write_notes": bool(application and can_review),
             "ballots": Ballot.objects.about(application).order_by("-opened_at")
             if application
             else [],
+            # The exchange with the applicant: the staff's questions and the answers.
+            "exchanges": application.exchanges() if application else [],
+            "notes": list(application.notes.select_related("author")) if application else [],
         }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

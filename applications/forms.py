@@ -1,18 +1,27 @@
 from typing import cast
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Fieldset, Layout
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
-from django.utils.html import escape
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import escape, format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Category, Qualification
 
 from .models import Application, AreaOfWork
-from .services import DRAFT_FIELDS
+from .services import DRAFT_FIELDS, REQUIRED_FOR_SUBMISSION
 
 ACCEPT = ".pdf,.docx,.odt,.jpg,.jpeg,.png"
+
+# Fields a draft keeps as typed even when they are wrong, so that nothing typed is lost;
+# the page says what is wrong next to them, and submission refuses them.
+KEPT_AS_TYPED = ("rep_email",)
+
+# The anchor of the statutes' criteria for membership on the apply page.
+CRITERIA_ANCHOR = "who-may-apply"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -97,10 +106,82 @@ class ApplicationForm(forms.ModelForm):
                 % {"name": letter.original_name}
             )
 
+    def typed_values_to_keep(self) -> dict[str, str]:
+        """What was typed in the fields a draft keeps as typed, when the form found it wrong."""
+        kept = {}
+        for name in KEPT_AS_TYPED:
+            if name in self.errors:
+                max_length = getattr(self.fields[name], "max_length", None)
+                kept[name] = str(self.data.get(name, "")).strip()[:max_length]
+        return kept
+
+    def check_kept_values(self) -> None:
+        """On an unbound form, say what is wrong with a value the draft kept as typed."""
+        assert not self.is_bound
+        for name in KEPT_AS_TYPED:
+            value = getattr(self.instance, name)
+            if not value:
+                continue
+            try:
+                self.fields[name].clean(value)
+            except ValidationError as error:
+                self.errors[name] = self.error_class(error.messages)
+
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """(anchor, label, message) for each field's errors, in the order of the form."""
+        order = [pointer.name for pointer in self.helper.layout.get_field_names()]
+        order += [name for name in self.fields if name not in order]
+        summary = []
+        for name in order:
+            if name not in self.errors:
+                continue
+            bound = self[name]
+            anchor = bound.id_for_label or f"{bound.auto_id}_0"
+            for message in self.errors[name]:
+                summary.append((anchor, self.plain_labels[name], str(message)))
+        return summary
+
+    def _mark_required(self) -> None:
+        """The fields a submission needs: a visible mark, and aria-required for screen readers.
+
+        The mark is drawn by the stylesheet (.required-field), so labels keep their words; a
+        group of radio buttons cannot carry aria-required, so its legend says it in words.
+        """
+        required = [*REQUIRED_FOR_SUBMISSION, "letter"]
+        for name in required:
+            self.helper[name].wrap(Field, wrapper_class="required-field")
+            field = self.fields[name]
+            if isinstance(field.widget, forms.RadioSelect):
+                field.label = format_html(
+                    '{}<span class="visually-hidden"> {}</span>', field.label, _("(required)")
+                )
+            else:
+                field.widget.attrs["aria-required"] = "true"
+
+    def _link_help(self) -> None:
+        """Help texts that lead to the statutes' criteria and to the letter template."""
+        criteria = f"{reverse('applications:apply')}#{CRITERIA_ANCHOR}"
+        self.fields["category"].help_text = format_html(
+            '<a href="{}">{}</a>', criteria, _("Who may become a member: the four categories")
+        )
+        self.fields["rep_qualification"].help_text = format_html(
+            '{} <a href="{}">{}</a>',
+            self.fields["rep_qualification"].help_text,
+            criteria,
+            _("Read the statutes' criteria."),
+        )
+        self.fields["letter"].help_text = format_html(
+            '{} <a href="{}">{}</a>',
+            self.fields["letter"].help_text,
+            reverse("applications:letter_template"),
+            _("Use our letter template."),
+        )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.required = False
+        self.plain_labels = {name: str(field.label or "") for name, field in self.fields.items()}
         areas = cast(forms.ModelMultipleChoiceField, self.fields["areas"])
         areas.queryset = AreaOfWork.objects.filter(is_active=True)
         category = cast(forms.ChoiceField, self.fields["category"])
@@ -153,6 +234,8 @@ class ApplicationForm(forms.ModelForm):
                 "supporting",
             ),
         )
+        self._mark_required()
+        self._link_help()
 
 
 class MessageForm(forms.Form):

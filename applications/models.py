@@ -1,12 +1,13 @@
 """Membership applications, their documents and their history."""
 
 import uuid
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
@@ -92,6 +93,16 @@ class ApplicationQuerySet(models.QuerySet["Application"]):
     def in_queue(self) -> "ApplicationQuerySet":
         """What staff work on: everything submitted and not yet decided or withdrawn."""
         return self.filter(status__in=OPEN_STATUSES)
+
+    def awaiting_staff(self) -> "ApplicationQuerySet":
+        """Submitted applications, each with ``came_from``: the status it last left (draft for
+        a first check, info_requested for an answer, with_board when a vote sent it back)."""
+        last_move = (
+            ApplicationEvent.objects.filter(application=OuterRef("pk"), to_status=Status.SUBMITTED)
+            .order_by("-at", "-pk")
+            .values("from_status")[:1]
+        )
+        return self.filter(status=Status.SUBMITTED).annotate(came_from=Subquery(last_move))
 
     def with_document_totals(self) -> "ApplicationQuerySet":
         return self.annotate(
@@ -227,11 +238,47 @@ class Application(models.Model):
     def is_rejected(self) -> bool:
         return self.status == Status.REJECTED
 
+    @property
+    def board_recommendation(self) -> "ApplicationNote | None":
+        """The staff's latest recommendation for the Board, if they wrote one."""
+        return self.notes.recommendations().first()
+
     def open_question(self) -> "ApplicationEvent | None":
         """The staff's question the applicant still has to answer, if any."""
         if not self.awaits_applicant:
             return None
         return self.events.filter(to_status=Status.INFO_REQUESTED).order_by("-at", "-pk").first()
+
+    def exchanges(self) -> "list[Exchange]":
+        """The staff's questions, in order, each with the applicant's answer (once given) and
+        the documents the applicant added while the question was open: the conversation the
+        applicant, the staff and the Board read. Two queries, whatever its length."""
+        events = list(
+            self.events.filter(
+                Q(to_status=Status.INFO_REQUESTED)
+                | Q(from_status=Status.INFO_REQUESTED, to_status=Status.SUBMITTED)
+            )
+            .select_related("actor")
+            .order_by("at", "pk")
+        )
+        exchanges: list[Exchange] = []
+        for event in events:
+            if event.to_status == Status.INFO_REQUESTED:
+                exchanges.append(Exchange(question=event))
+            elif exchanges and exchanges[-1].answer is None:
+                exchanges[-1].answer = event
+        if not exchanges:
+            return exchanges
+        documents = self.documents.filter(uploaded_at__gte=exchanges[0].question.at).order_by(
+            "uploaded_at", "pk"
+        )
+        for document in documents:
+            for exchange in reversed(exchanges):
+                if exchange.question.at <= document.uploaded_at:
+                    if exchange.answer is None or document.uploaded_at <= exchange.answer.at:
+                        exchange.documents.append(document)
+                    break
+        return exchanges
 
     @cached_property
     def bytes_uploaded(self) -> int:
@@ -291,6 +338,19 @@ class ApplicationDocument(models.Model):
         return self.original_name
 
 
+@dataclass
+class Exchange:
+    """One question from the staff, and what the applicant sent back."""
+
+    question: "ApplicationEvent"
+    answer: "ApplicationEvent | None" = None
+    documents: list[ApplicationDocument] = field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        return self.answer is None and self.question.application.awaits_applicant
+
+
 class ApplicationEvent(StatusChange):
     """The timeline of an application: every change of status, who made it, when and why."""
 
@@ -316,3 +376,44 @@ class ReferenceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last_number}"
+
+
+class NoteKind(models.TextChoices):
+    RECOMMENDATION = "recommendation", _("Recommendation for the Board")
+    INTERNAL = "internal", _("Internal note (staff only)")
+
+
+class ApplicationNoteQuerySet(models.QuerySet["ApplicationNote"]):
+    def recommendations(self) -> "ApplicationNoteQuerySet":
+        return self.filter(kind=NoteKind.RECOMMENDATION)
+
+
+class ApplicationNote(models.Model):
+    """What the staff write about an application: never shown to the applicant.
+
+    A recommendation is for the Board (its vote page shows the latest one first); an internal
+    note is for the staff only."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="notes", verbose_name=_("application")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=NoteKind.choices)
+    text = models.TextField(_("text"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    at = models.DateTimeField(_("written"), default=timezone.now)
+
+    objects = ApplicationNoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("staff note")
+        verbose_name_plural = _("staff notes")
+        indexes = [models.Index(fields=["application", "kind", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} – {self.at:%Y-%m-%d}"

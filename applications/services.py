@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
@@ -198,6 +199,12 @@ def missing_for_submission(application: Application) -> dict[str, str]:
         for name, message in REQUIRED_FOR_SUBMISSION.items()
         if not getattr(application, name)
     }
+    # A draft keeps an email address as typed, even a wrong one, so it is checked here.
+    if application.rep_email and "rep_email" not in missing:
+        try:
+            validate_email(application.rep_email)
+        except ValidationError:
+            missing["rep_email"] = _("Enter a valid email address.")
     if not application.documents.filter(kind=DocumentKind.LETTER).exists():
         missing["letter"] = _(
             "Upload the signed application letter addressed to the President of the Board."
@@ -264,6 +271,10 @@ def edit_draft(*, application: Application, by: User, edit: DraftEdit) -> DraftR
     try:
         result.application = submit_application(application=application, by=by)
     except ValidationError as error:
+        if getattr(error, "code", None) == "status":
+            # Another click on "Submit" won the race between the draft's save and this submit.
+            result.no_longer_draft = True
+            return result
         if hasattr(error, "error_dict"):
             result.errors += [
                 (name, message)
@@ -366,6 +377,8 @@ class AnswerResult:
     errors: list[tuple[str, str]] = field(default_factory=list)  # (field name, message)
     answered: bool = False
     no_question: bool = False  # nothing awaits an answer (a second click that waited)
+    kept: list[ApplicationDocument] = field(default_factory=list)  # stored from this answer
+    refused: list[str] = field(default_factory=list)  # names of the files that were not kept
 
 
 def answer_with_documents(
@@ -377,17 +390,23 @@ def answer_with_documents(
 ) -> AnswerResult:
     """The applicant's answer to the staff's question, with any documents it brings.
 
-    Acceptable documents are kept even when the answer itself is not ready to send.
+    Acceptable documents are kept even when the answer itself is not ready to send (a browser
+    cannot keep a chosen file across a page with an error): ``kept`` lists them, ``refused``
+    names the files the applicant must choose again, once mended.
     """
     result = AnswerResult()
     if not application.awaits_applicant:
         result.no_question = True
         return result
     for kind, field_name, upload in uploads:
+        name = upload.name or ""
         try:
-            add_document(application=application, kind=kind, upload=upload, by=by)
+            document = add_document(application=application, kind=kind, upload=upload, by=by)
         except ValidationError as error:
             result.errors += [(field_name, text) for text in error.messages]
+            result.refused.append(name)
+        else:
+            result.kept.append(document)
     if result.errors or not message.strip():
         if not message.strip():
             result.errors.append(("message", _("Write your answer to the Centre's question.")))
@@ -535,6 +554,9 @@ def _admit(application: Application, ballot: Ballot, by: User | None) -> str:
                 by=by,
                 reason=_("Application %(reference)s approved by the Board")
                 % {"reference": application.reference},
+                # The applicant who named themselves said yes by applying; anyone else,
+                # whatever account they hold, accepts the designation first.
+                representative_accepted=rep_user.pk == application.applicant_id,
             )
     except ValidationError as error:
         # Approved, but it cannot take effect (a member of that name exists already): the
@@ -572,3 +594,19 @@ def _admit(application: Application, ballot: Ballot, by: User | None) -> str:
             sensitive=bool(invitation_url),
         )
     return _("%(name)s is a member.") % {"name": organisation.name}
+
+
+def add_staff_note(*, application: Application, by: User, kind: str, text: str):
+    """Staff write a recommendation for the Board or an internal note; the applicant never
+    sees either. Returns the note."""
+    from .models import ApplicationNote, NoteKind
+
+    if kind not in NoteKind.values:
+        raise ValidationError(_("Choose what kind of note this is."), code="kind")
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("Write the note."), code="empty")
+    with transaction.atomic():
+        return ApplicationNote.objects.create(
+            application=application, author=by, kind=kind, text=text
+        )

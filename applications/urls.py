@@ -6,6 +6,7 @@ app_name = "applications"
 
 urlpatterns = [
     path("apply/", views.apply, name="apply"),
+    path("apply/letter/", views.letter_template, name="letter_template"),
     path("applications/", views.application_list, name="list"),
     path("applications/<int:pk>/", views.detail, name="detail"),
     path("applications/<int:pk>/edit/", views.edit, name="edit"),

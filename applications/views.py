@@ -60,6 +60,7 @@ def edit(request: SignedInRequest[User], pk: int) -> HttpResponse:
     documents = list(application.documents.all())
     if request.method != "POST":
         form = ApplicationForm(instance=application)
+        form.check_kept_values()
         form.show_documents(documents)
         return render(
             request,
@@ -75,9 +76,12 @@ def edit(request: SignedInRequest[User], pk: int) -> HttpResponse:
         by=request.user,
         edit=services.DraftEdit(
             data={
-                name: value
-                for name, value in form.cleaned_data.items()
-                if name in services.DRAFT_FIELDS and name not in form.errors
+                **{
+                    name: value
+                    for name, value in form.cleaned_data.items()
+                    if name in services.DRAFT_FIELDS and name not in form.errors
+                },
+                **form.typed_values_to_keep(),
             },
             areas=None if "areas" in form.errors else list(form.cleaned_data.get("areas") or []),
             uploads=_uploads(
@@ -126,6 +130,37 @@ def edit(request: SignedInRequest[User], pk: int) -> HttpResponse:
     return redirect("applications:edit", pk=application.pk)
 
 
+def _status_page(
+    request: HttpRequest,
+    application: Application,
+    *,
+    answer_form: MessageForm | None = None,
+    refused: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The application's page: its status, what happens next, and the conversation."""
+    exchanges = application.exchanges()
+    open_exchange = exchanges[-1] if exchanges and exchanges[-1].is_open else None
+    if open_exchange is not None and answer_form is None:
+        answer_form = MessageForm()
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            "application": application,
+            "events": application.events.select_related("actor").order_by("at", "pk"),
+            "documents": application.documents.all(),
+            "exchanges": exchanges,
+            "question": open_exchange.question if open_exchange else None,
+            "kept": open_exchange.documents if open_exchange else [],
+            "refused": refused or [],
+            "answer_form": answer_form if open_exchange else None,
+            "withdraw_form": WithdrawForm() if application.can_withdraw else None,
+        },
+        status=status,
+    )
+
+
 @verified_email_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_object_or_404(
@@ -133,20 +168,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
         applicant=request.user,
     )
-    events = application.events.select_related("actor").order_by("at", "pk")
-    question = application.open_question()
-    return render(
-        request,
-        "applications/detail.html",
-        {
-            "application": application,
-            "events": events,
-            "documents": application.documents.all(),
-            "question": question,
-            "answer_form": MessageForm() if question else None,
-            "withdraw_form": WithdrawForm() if application.can_withdraw else None,
-        },
-    )
+    return _status_page(request, application)
 
 
 @verified_email_required
@@ -176,20 +198,9 @@ def answer(request: SignedInRequest[User], pk: int) -> HttpResponse:
     for field, message in result.errors:
         if field not in form.errors:
             form.add_error(field if field in form.fields else None, message)
-    question = application.open_question()
-    return render(
-        request,
-        "applications/detail.html",
-        {
-            "application": application,
-            "events": application.events.select_related("actor").order_by("at", "pk"),
-            "documents": application.documents.all(),
-            "question": question,
-            "answer_form": form,
-            "withdraw_form": WithdrawForm(),
-        },
-        status=400,
-    )
+    # What was typed stays in the form; the files that were kept are listed beside it, and only
+    # a refused one has to be chosen again.
+    return _status_page(request, application, answer_form=form, refused=result.refused, status=400)
 
 
 @verified_email_required
@@ -276,11 +287,29 @@ def download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
     # Saved under the extension of the type its content showed, never the one it was sent with:
     # a PDF sent as "report.html" must not open in a browser, nor "letter.bat" run.
     file_type = type_for(document.content_type)
+    # PDFs and pictures open in the browser (a director reads them on a phone), sandboxed: no
+    # script runs, no form posts, and the browser trusts the type we send, not its own guess.
+    # Word processors' files download, as everything else would.
+    shown = file_type.content_type in {"application/pdf", "image/png", "image/jpeg"}
     response = FileResponse(
         document.file.open("rb"),
-        as_attachment=True,
+        as_attachment=not shown,
         filename=served_name(document.original_name, file_type),
         content_type=file_type.content_type,
     )
+    if shown:
+        response["Content-Security-Policy"] = "sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def letter_template(request: HttpRequest) -> HttpResponse:
+    """A letter to the President of the Board to copy, sign and upload; the draft fills it in."""
+    draft = Application.objects.draft_of(request.user) if request.user.is_authenticated else None
+    president = User.objects.filter(is_board_president=True, is_active=True).first()
+    return render(
+        request,
+        "applications/letter_template.html",
+        {"draft": draft, "president": president.get_full_name() if president else ""},
+    )

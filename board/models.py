@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from core.status import Transitions
+from core.templatetags.portal_time import when
 
 from . import motions
 
@@ -114,7 +115,7 @@ class VotingRuleChange(models.Model):
         ordering = ["-changed_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.changed_at:%Y-%m-%d %H:%M} {self.changed_by or '–'}"
+        return f"{when(self.changed_at)} {self.changed_by or '–'}"
 
 
 class BallotStatus(models.TextChoices):

@@ -39,7 +39,9 @@ class Motion:
     kind: ClassVar[str]  # stored on each ballot: a short, stable key
     label: ClassVar[str | Promise]  # "Membership application", translated at display time
     subject_model: ClassVar[type[models.Model]]
-    detail_template: ClassVar[str]  # included on the vote screen
+    # Included twice on the vote screen: with part="summary" beside the tally (a recommendation),
+    # and with part="file" below it (the details and documents).
+    detail_template: ClassVar[str]
     # "the applicant": who reads the reason the President (or the staff) write for the decision;
     # None when it stays with the Board and the staff. Never the directors' votes or comments.
     reason_reader: ClassVar[str | Promise | None] = None

@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -172,8 +172,10 @@ def tally_of(ballot: Ballot, directors: list[User] | None = None) -> TallyView:
     return TallyView(tally=tally, rule=rule_of(ballot), votes=votes, not_voted=not_voted)
 
 
-def ballot_admin_url(ballot: Ballot) -> str:
-    return absolute_url(reverse("admin:board_ballot_change", args=[ballot.pk]))
+def ballot_admin_url(ballot: Ballot, user: User | None = None) -> str:
+    """The vote's page, in ``user``'s language (the French administration for a French reader)."""
+    with translation.override(user.language if user is not None and user.language else None):
+        return absolute_url(reverse("admin:board_ballot_change", args=[ballot.pk]))
 
 
 def open_ballot(
@@ -236,7 +238,7 @@ def open_ballot(
                 user=director,
                 context={
                     "ballot": ballot,
-                    "url": ballot_admin_url(ballot),
+                    "url": ballot_admin_url(ballot, director),
                     # Their own way in, if the administration would turn them away...
                     "cannot_vote": cannot_vote.get(director.pk, ""),
                     "second_factor_url": second_factor_url(),
@@ -358,7 +360,7 @@ def _decide(
                 context={
                     "ballot": ballot,
                     "reader": ballot.motion.reason_reader,
-                    "url": ballot_admin_url(ballot),
+                    "url": ballot_admin_url(ballot, person),
                 },
                 purpose=f"board.reason-needed:{ballot.pk}",
             )
@@ -408,7 +410,7 @@ def _carry_out(ballot: Ballot, by: User | None) -> str:
             send_to_user(
                 template="board/email/not_carried_out",
                 user=person,
-                context={"ballot": ballot, "note": note, "url": ballot_admin_url(ballot)},
+                context={"ballot": ballot, "note": note, "url": ballot_admin_url(ballot, person)},
                 purpose=f"board.not-carried-out:{ballot.pk}",
             )
         return note
@@ -439,7 +441,7 @@ def send_vote_reminders(*, now: datetime.datetime | None = None) -> int:
                         user=director,
                         context={
                             "ballot": ballot,
-                            "url": ballot_admin_url(ballot),
+                            "url": ballot_admin_url(ballot, director),
                             "cannot_vote": cannot_vote.get(director.pk, ""),
                             "second_factor_url": second_factor_url(),
                         },

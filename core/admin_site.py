@@ -9,10 +9,12 @@ from functools import wraps
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext
@@ -174,3 +176,31 @@ class StatusHistoryInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+class StatusHistoryView:
+    """A ModelAdmin mixin: the "History" button shows the object's real status history (its
+    StatusChange rows, from ``status_history(obj)``), not Django's log of admin edits."""
+
+    def status_history(self, obj):
+        raise NotImplementedError
+
+    def history_view(self, request, object_id, extra_context=None):
+        model_admin: admin.ModelAdmin = self  # type: ignore[assignment]
+        obj = model_admin.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not model_admin.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        opts = model_admin.model._meta
+        context = {
+            **model_admin.admin_site.each_context(request),
+            "title": gettext("History: %s") % obj,
+            "subtitle": None,
+            "object": obj,
+            "opts": opts,
+            "changes": list(self.status_history(obj).select_related("actor").order_by("at", "pk")),
+            **(extra_context or {}),
+        }
+        request.current_app = model_admin.admin_site.name
+        return TemplateResponse(request, "admin/status_history.html", context)

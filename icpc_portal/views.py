@@ -1,5 +1,6 @@
 import logging
 from collections.abc import Callable
+from email.utils import parseaddr
 from functools import wraps
 
 from django.conf import settings
@@ -58,6 +59,29 @@ def cache_for_anonymous(view: Callable[..., HttpResponse]) -> Callable[..., Http
 @cache_for_anonymous
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"categories": Category.choices})
+
+
+@require_GET
+@cache_for_anonymous
+def contact(request: HttpRequest) -> HttpResponse:
+    """Who to write to at the Centre, and where it is."""
+    return render(
+        request, "pages/contact.html", {"email": parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}
+    )
+
+
+@require_GET
+@cache_for_anonymous
+def privacy(request: HttpRequest) -> HttpResponse:
+    """What the portal keeps about people, why, and for how long."""
+    return render(
+        request,
+        "pages/privacy.html",
+        {
+            "email": parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+            "outbox_retention_days": settings.OUTBOX_RETENTION_DAYS,
+        },
+    )
 
 
 def _database_state() -> str:

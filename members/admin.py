@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_site import StatusHistoryInline
+from core.admin_site import StatusHistoryInline, StatusHistoryView
 
 from .models import (
     Membership,
@@ -96,7 +96,7 @@ class RepresentativeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(StatusHistoryView, admin.ModelAdmin):
     list_display = ["organisation", "kind", "status", "started_on", "period_end"]
     list_filter = ["kind", "status", "organisation__category"]
     list_select_related = ["organisation"]
@@ -114,6 +114,9 @@ class MembershipAdmin(admin.ModelAdmin):
         "end_reason",
         "end_note",
     ]
+
+    def status_history(self, obj: Membership):
+        return obj.status_changes.all()
 
     def has_add_permission(self, request) -> bool:
         # Memberships begin with the Board's decision on an application or an honorary

@@ -55,13 +55,20 @@ class Organisation(models.Model):
 
 
 class RepresentativeStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Designated, awaiting the person's acceptance")
     CURRENT = "current", _("Designated")
     ENDED = "ended", _("Replaced")
 
 
 REPRESENTATIVE_MOVES: Transitions[RepresentativeStatus] = Transitions(
     {
-        "": {RepresentativeStatus.CURRENT},
+        "": {RepresentativeStatus.PROPOSED, RepresentativeStatus.CURRENT},
+        # The person accepts (or declines, or is replaced before answering).
+        RepresentativeStatus.PROPOSED: {
+            RepresentativeStatus.PROPOSED,
+            RepresentativeStatus.CURRENT,
+            RepresentativeStatus.ENDED,
+        },
         # The same person, designated again with another title or qualification.
         RepresentativeStatus.CURRENT: {RepresentativeStatus.CURRENT, RepresentativeStatus.ENDED},
     }
@@ -70,7 +77,15 @@ REPRESENTATIVE_MOVES: Transitions[RepresentativeStatus] = Transitions(
 
 class RepresentativeQuerySet(models.QuerySet["Representative"]):
     def current(self) -> "RepresentativeQuerySet":
+        """Representatives who accepted their designation and act for their organisation."""
+        return self.filter(status=RepresentativeStatus.CURRENT)
+
+    def standing(self) -> "RepresentativeQuerySet":
+        """Designations not ended: accepted, or awaiting the person's answer."""
         return self.filter(ended_on__isnull=True)
+
+    def awaiting_acceptance(self) -> "RepresentativeQuerySet":
+        return self.filter(status=RepresentativeStatus.PROPOSED)
 
     def with_current_membership(self) -> "RepresentativeQuerySet":
         return self.prefetch_related(
@@ -128,7 +143,7 @@ class Representative(models.Model):
                 name="representative_ends_after_start",
             ),
             models.CheckConstraint(
-                condition=Q(status="current", ended_on__isnull=True)
+                condition=Q(status__in=["proposed", "current"], ended_on__isnull=True)
                 | Q(status="ended", ended_on__isnull=False),
                 name="representative_end_matches_status",
             ),
@@ -139,7 +154,11 @@ class Representative(models.Model):
 
     @property
     def is_current(self) -> bool:
-        return self.ended_on is None
+        return self.status == RepresentativeStatus.CURRENT
+
+    @property
+    def awaits_acceptance(self) -> bool:
+        return self.status == RepresentativeStatus.PROPOSED
 
 
 class MembershipKind(models.TextChoices):

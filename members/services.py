@@ -2,8 +2,9 @@
 
 import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -107,20 +108,25 @@ def designate_representative(
     qualification: Qualification,
     on: datetime.date,
     by: User | None = None,
+    accepted: bool = True,
 ) -> Representative:
-    """Designate ``user`` to act for the organisation, replacing any current representative."""
+    """Designate ``user`` to act for the organisation, replacing any current representative.
+
+    ``accepted=False`` when the person has not said yes yet: the designation waits for them
+    (``accept_designation``) and they do not act for the organisation until they accept.
+    """
     described = _("%(title)s (%(qualification)s)") % {
         "title": title,
         "qualification": Qualification(qualification).label,
     }
     with transaction.atomic():
         lock(organisation)
-        current = Representative.objects.current().filter(organisation=organisation).first()
+        current = Representative.objects.standing().filter(organisation=organisation).first()
         if current is not None:
             same_person = current.user_id == user.pk
             move_status(
                 current,
-                to=RepresentativeStatus.CURRENT if same_person else RepresentativeStatus.ENDED,
+                to=current.status if same_person else RepresentativeStatus.ENDED,
                 transitions=REPRESENTATIVE_MOVES,
                 history=RepresentativeStatusChange,
                 by=by,
@@ -139,6 +145,7 @@ def designate_representative(
             user=user,
             title=title,
             qualification=qualification,
+            status=RepresentativeStatus.CURRENT if accepted else RepresentativeStatus.PROPOSED,
             started_on=on,
         )
         record_start(
@@ -150,6 +157,59 @@ def designate_representative(
             representative=representative,
         )
     return representative
+
+
+def accept_designation(*, representative: Representative, by: User) -> Representative:
+    """The designated person says yes: from now on they act for the organisation."""
+    with transaction.atomic():
+        locked = lock(representative)
+        if locked.user_id != by.pk:
+            raise PermissionDenied(_("Only the person designated can accept the designation."))
+        if locked.status != RepresentativeStatus.PROPOSED:
+            raise ValidationError(_("This designation is no longer awaiting your answer."))
+        move_status(
+            locked,
+            to=RepresentativeStatus.CURRENT,
+            transitions=REPRESENTATIVE_MOVES,
+            history=RepresentativeStatusChange,
+            by=by,
+            note=_("Accepted the designation."),
+            representative=locked,
+        )
+        locked.save(update_fields=["status"])
+    return locked
+
+
+def decline_designation(*, representative: Representative, by: User, note: str = "") -> None:
+    """The designated person says no: the designation ends and the staff are told."""
+    with transaction.atomic():
+        locked = lock(representative)
+        if locked.user_id != by.pk:
+            raise PermissionDenied(_("Only the person designated can decline the designation."))
+        if locked.status != RepresentativeStatus.PROPOSED:
+            raise ValidationError(_("This designation is no longer awaiting your answer."))
+        move_status(
+            locked,
+            to=RepresentativeStatus.ENDED,
+            transitions=REPRESENTATIVE_MOVES,
+            history=RepresentativeStatusChange,
+            by=by,
+            note=_("Declined the designation. %(note)s") % {"note": note.strip()},
+            representative=locked,
+        )
+        locked.ended_on = timezone.localdate()
+        locked.save(update_fields=["status", "ended_on"])
+        for person in User.objects.centre_staff():
+            send_to_user(
+                template="members/email/designation_declined",
+                user=person,
+                context={
+                    "representative": locked,
+                    "organisation": locked.organisation,
+                    "note": note.strip(),
+                },
+                purpose=f"members.designation-declined:{locked.pk}",
+            )
 
 
 def member_organisation_named(name: str, country: str) -> Organisation | None:
@@ -179,6 +239,7 @@ def admit_organisation(
     on: datetime.date,
     by: User | None,
     reason: str,
+    representative_accepted: bool = True,
 ) -> Membership:
     """Make a new general member: its organisation, its membership and its representative.
 
@@ -216,6 +277,7 @@ def admit_organisation(
             qualification=qualification,
             on=on,
             by=by,
+            accepted=representative_accepted,
         )
     return membership
 

@@ -12,7 +12,7 @@ def my_organisations(context) -> dict:
     """The profile page's card: each organisation the signed-in person represents."""
     user = context["request"].user
     representations = (
-        Representative.objects.current()
+        Representative.objects.standing()
         .filter(user_id=user.pk)
         .select_related("organisation")
         .with_current_membership()

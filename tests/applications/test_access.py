@@ -110,11 +110,12 @@ def test_a_document_is_found_only_under_its_own_application(applicant_client, ap
     assert ApplicationDocument.objects.filter(pk=letter.pk).exists()
 
 
-def test_the_applicant_downloads_their_document_as_an_attachment(applicant_client, letter):
+def test_the_applicant_opens_their_pdf_in_the_browser_sandboxed(applicant_client, letter):
     response = applicant_client.get(download_url(letter))
 
     assert response.status_code == 200
-    assert response["Content-Disposition"] == 'attachment; filename="Letter to the President.pdf"'
+    assert response["Content-Disposition"] == 'inline; filename="Letter to the President.pdf"'
+    assert response["Content-Security-Policy"] == "sandbox"
     assert response["Content-Type"] == "application/pdf"
     assert "no-store" in response["Cache-Control"]
     assert b"".join(response.streaming_content) == PDF
@@ -131,9 +132,7 @@ def test_a_file_name_with_accents_is_kept_in_the_download(applicant_client, appl
     response = applicant_client.get(download_url(document))
 
     assert response.status_code == 200
-    assert response["Content-Disposition"] == (
-        "attachment; filename*=utf-8''Statuts%20sign%C3%A9s.pdf"
-    )
+    assert response["Content-Disposition"] == ("inline; filename*=utf-8''Statuts%20sign%C3%A9s.pdf")
 
 
 @pytest.mark.parametrize("factory", [StaffFactory, DirectorFactory], ids=["staff", "director"])
@@ -145,7 +144,7 @@ def test_the_centres_staff_and_board_directors_download_documents(client, applic
     response = client.get(download_url(letter))
 
     assert response.status_code == 200
-    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Disposition"].startswith("inline;")
     assert b"".join(response.streaming_content) == PDF
 
 

@@ -5,6 +5,7 @@ import zoneinfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -302,3 +303,54 @@ def test_a_double_click_on_submit_submits_once(postgres, applicant, mailoutbox):
     assert draft.reference == f"APP-{timezone.localdate().year}-0001"
     assert draft.events.filter(to_status=Status.SUBMITTED).count() == 1
     assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_four_clicks_on_submit_at_once_all_land_on_the_submitted_application(
+    postgres, applicant, mailoutbox
+):
+    draft = complete_draft(applicant)
+    url = reverse("applications:edit", args=[draft.pk])
+
+    def click():
+        client = Client()
+        client.force_login(applicant)
+        response = client.post(url, form_data(action="submit"), follow=True)
+        return response.redirect_chain, response.content.decode()
+
+    results = race(*[click for _ in range(4)])
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    detail = reverse("applications:detail", args=[draft.pk])
+    assert [chain for chain, _html in results] == [[(detail, 302)]] * 4  # type: ignore[misc]
+    pages = [html for _chain, html in results]  # type: ignore[misc]
+    assert not any("Some answers need your attention" in html for html in pages)
+    assert sum("can no longer be edited" in html for html in pages) == 3
+    draft.refresh_from_db()
+    assert draft.reference == f"APP-{timezone.localdate().year}-0001"
+    assert len(mailoutbox) == 1
+
+
+def test_a_submit_that_loses_the_race_after_saving_the_draft_lands_on_the_application(
+    applicant_client, applicant, monkeypatch
+):
+    # The other click submits between this click's save of the draft and its own submit.
+    draft = complete_draft(applicant)
+    save_draft = services.save_draft
+
+    def save_then_the_other_click_submits(**kwargs):
+        saved = save_draft(**kwargs)
+        services.submit_application(application=saved, by=applicant)
+        return saved
+
+    monkeypatch.setattr(services, "save_draft", save_then_the_other_click_submits)
+
+    response = applicant_client.post(
+        reverse("applications:edit", args=[draft.pk]), form_data(action="submit"), follow=True
+    )
+
+    detail = reverse("applications:detail", args=[draft.pk])
+    assert response.redirect_chain == [(detail, 302)]
+    html = response.content.decode()
+    assert "This application has been submitted and can no longer be edited." in html
+    assert "Some answers need your attention" not in html

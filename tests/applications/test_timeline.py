@@ -163,3 +163,20 @@ def test_the_list_runs_a_fixed_number_of_queries(
 
     assert len(response.context["applications"]) == 10
     assert response.content.decode().count('class="timeline-item"') == 6 * 2 + 4 * 1
+
+
+def test_an_application_with_a_question_waiting_says_so_and_leads_to_it(
+    applicant_client, applicant, staff_user
+):
+    waiting = submitted_application(applicant)
+    services.request_information(application=waiting, by=staff_user, message="Statutes?")
+    answered = submitted_application(applicant)
+    services.request_information(application=answered, by=staff_user, message="Budget?")
+    services.answer_information_request(application=answered, by=applicant, message="Sent.")
+
+    html = applicant_client.get(LIST).content.decode()
+
+    card = article_for(html, waiting)
+    assert "The Centre has asked you a question." in text_of(card)
+    assert f'href="/applications/{waiting.pk}/#conversation"' in card
+    assert "The Centre has asked you a question." not in text_of(article_for(html, answered))

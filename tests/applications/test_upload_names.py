@@ -17,6 +17,9 @@ from tests.applications.conftest import (
     make_png,
 )
 
+# PDFs and images open in the browser (sandboxed); office documents are saved.
+INLINE = {"application/pdf", "image/png", "image/jpeg"}
+
 pytestmark = pytest.mark.django_db
 
 HTML_NAME = "<img src=x onerror=alert(1)>.pdf"
@@ -87,7 +90,9 @@ def test_a_document_is_downloaded_with_the_extension_of_its_content(
 
     disposition, served_type = downloaded_as(applicant_client, document)
 
-    assert disposition == f'attachment; filename="{served_as}"'
+    # PDFs and images open in the browser (sandboxed); office documents are saved.
+    opens = "inline" if content_type in INLINE else "attachment"
+    assert disposition == f'{opens}; filename="{served_as}"'
     assert served_type.startswith(content_type)
 
 
@@ -107,7 +112,7 @@ def test_a_right_extension_is_kept_as_it_was_written(
 
     disposition, _type = downloaded_as(applicant_client, document)
 
-    assert disposition == f"attachment; {served_as}"
+    assert disposition == f"inline; {served_as}"  # PDFs and images open in the browser
 
 
 @pytest.mark.parametrize(

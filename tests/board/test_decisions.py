@@ -125,7 +125,8 @@ def test_approval_makes_the_organisation_a_general_member_from_today(board, ball
     assert representative.title == APPLICATION_FIELDS["rep_title"]
     assert representative.qualification == APPLICATION_FIELDS["rep_qualification"]
     assert representative.started_on == today
-    assert representative.is_current
+    # Someone other than the applicant acts for the organisation once they accept.
+    assert representative.awaits_acceptance
 
 
 def test_an_approval_that_fails_half_way_is_undone_whole_and_the_decision_stays(
@@ -221,7 +222,9 @@ def test_applicant_and_representative_each_get_their_own_welcome(
     assert "is now a general member" in to_applicant.body
     assert "Camille Rousseau represents the organisation" in to_applicant.body
     assert to_representative.to == [REP_EMAIL]
-    assert to_representative.subject == f"[ICPC] You represent {organisation.name} at the Centre"
+    assert to_representative.subject == (
+        f"[ICPC] {organisation.name} asks you to be its representative at the Centre"
+    )
     assert "Hello Camille Rousseau," in to_representative.body
     assert "designated you (Executive Director) as its representative" in to_representative.body
     assert "Choose your password here" in to_representative.body

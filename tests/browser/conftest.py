@@ -125,3 +125,16 @@ def migrated_data(transactional_db) -> None:
                 for operation in loader.graph.nodes[key].operations:
                     if isinstance(operation, RunPython):
                         operation.code(state_apps, editor)
+
+
+def signed_in_context(browser: Browser, base_url: str, user, **options) -> BrowserContext:
+    """A browser context already signed in as ``user`` (a session made by Django's test client,
+    its cookie handed to the browser): for pages behind the sign-in, such as the admin."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context = new_context(browser, base_url, **options)
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base_url}])
+    return context

@@ -104,3 +104,97 @@ def test_home_on_a_phone_has_no_serious_violation(browser: Browser, live_server)
         check(page, "/ at 390 px, menu open")
     finally:
         context.close()
+
+
+# --- The admin: the pages staff and directors use ----------------------------------------------
+
+ADMIN_PAGES = [
+    ("index", "/admin/"),
+    ("queue", "/admin/applications/application/"),
+    ("application", "/admin/applications/application/{answered}/change/"),
+    ("history", "/admin/applications/application/{application}/history/"),
+    ("action", "/admin/applications/application/{answered}/request-information/"),
+    ("ballot", "/admin/board/ballot/{ballot}/change/"),
+    ("areas", "/admin/applications/areaofwork/"),
+]
+
+
+@pytest.fixture
+def admin_user(migrated_data):
+    """A director who also checks applications, so that every panel and button shows, with
+    the authenticator the admin requires; and a queue to look at."""
+    import datetime
+
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from applications import services
+    from applications.models import ApplicationEvent, NoteKind, Status
+    from tests.factories import DirectorFactory, SubmittedApplicationFactory, with_totp
+
+    user = with_totp(
+        DirectorFactory(first_name="Claire", last_name="Martin", is_board_president=True)
+    )
+    user.groups.add(Group.objects.get(name="Staff"))
+    for n in range(12):
+        SubmittedApplicationFactory(
+            org_name=f"Observatoire régional de la tranquillité publique {n}", city="Lyon"
+        )
+    answered = SubmittedApplicationFactory(org_name="Safer Cities Network")
+    later = timezone.now() + datetime.timedelta(minutes=1)
+    ApplicationEvent.objects.create(
+        application=answered,
+        from_status=Status.SUBMITTED,
+        to_status=Status.INFO_REQUESTED,
+        actor=user,
+        note="Please send your statutes.",
+        at=later,
+    )
+    ApplicationEvent.objects.create(
+        application=answered,
+        from_status=Status.INFO_REQUESTED,
+        to_status=Status.SUBMITTED,
+        actor=answered.applicant,
+        note="Attached, with our last annual report.",
+        at=later + datetime.timedelta(minutes=1),
+    )
+    services.add_staff_note(
+        application=answered, by=user, kind=NoteKind.RECOMMENDATION, text="Admit."
+    )
+    to_vote = SubmittedApplicationFactory(org_name="Centre for Urban Safety")
+    ballot = services.send_to_board(
+        application=to_vote, by=user, deadline=timezone.now() + datetime.timedelta(days=1)
+    )
+    return user, {"application": to_vote.pk, "answered": answered.pk, "ballot": ballot.pk}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize("viewport", ["desktop", "mobile"])
+@pytest.mark.parametrize(("name", "path"), ADMIN_PAGES, ids=[name for name, _ in ADMIN_PAGES])
+def test_admin_page_has_no_serious_violation(
+    browser: Browser, live_server, admin_user, name: str, path: str, lang: str, viewport: str
+) -> None:
+    from .conftest import DESKTOP, signed_in_context
+
+    user, ids = admin_user
+    size = DESKTOP if viewport == "desktop" else MOBILE
+    context = signed_in_context(browser, live_server.url, user, viewport=size)
+    try:
+        page = context.new_page()
+        url = ("/fr" if lang == "fr" else "") + path.format(**ids)
+        response = page.goto(url)
+        assert response is not None and response.ok, (url, response and response.status)
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        if name == "queue" and viewport == "desktop":
+            # Neither the page nor the table's own scrolling box scrolls sideways.
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= DESKTOP["width"], f"The queue scrolls sideways at 1280 px ({width} px)"
+            box = page.evaluate(
+                "(() => { const r = document.querySelector('#changelist .results');"
+                " return [r.scrollWidth, r.clientWidth]; })()"
+            )
+            assert box[0] <= box[1], f"The queue's table is cut at 1280 px ({box[0]} > {box[1]} px)"
+        screenshot(page, f"admin-{name}-{lang}-{viewport}")
+        check(page, f"{url} at {size['width']} px")
+    finally:
+        context.close()

@@ -213,7 +213,7 @@ def test_application_from_the_form_to_the_boards_vote_and_the_new_member(
 
     # --- 4. The representative accepts the invitation ------------------------------------------
     (welcome,) = messages_to(mailoutbox, REP_EMAIL)
-    assert welcome.subject == f"[ICPC] You represent {ORG} at the Centre"
+    assert welcome.subject == f"[ICPC] {ORG} asks you to be its representative at the Centre"
     page.context.clear_cookies()
     page.goto(link_in(welcome, "/accounts/password/reset/key/"))
     page.locator("input[name=password1]").fill(REP_PASSWORD)
@@ -233,4 +233,8 @@ def test_application_from_the_form_to_the_boards_vote_and_the_new_member(
     expect(organisations.get_by_role("heading", level=3)).to_have_text(ORG)
     expect(organisations).to_contain_text("General member")
     expect(organisations).to_contain_text("Executive Director")
+    # They act for the organisation only once they accept the designation.
+    organisations.get_by_role("button", name="Accept the designation").click()
+    expect(page.locator("main")).to_contain_text(f"You now represent {ORG} at the Centre.")
+    expect(organisations.get_by_role("button", name="Accept the designation")).to_have_count(0)
     screenshot(page, "representative-profile")
