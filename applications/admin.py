@@ -371,6 +371,7 @@ class ApplicationAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
                     "rep_title",
                     "rep_email",
                     "rep_phone",
+                    "rep_language",
                     "rep_qualification",
                     "rep_declaration",
                 )

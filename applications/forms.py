@@ -221,6 +221,7 @@ class ApplicationForm(forms.ModelForm):
                     Div("rep_phone", css_class="col-md-6"),
                     css_class="row",
                 ),
+                "rep_language",
                 "rep_qualification",
                 "rep_declaration",
             ),

@@ -149,6 +149,15 @@ class Application(models.Model):
     rep_title = models.CharField(_("title or position"), max_length=150, blank=True)
     rep_email = models.EmailField(_("email"), blank=True)
     rep_phone = models.CharField(_("phone"), max_length=40, blank=True)
+    rep_language = models.CharField(
+        _("preferred language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        # In the database too, so rows written by older code (and older migrations) get it.
+        db_default=settings.LANGUAGE_CODE,
+        help_text=_("The Centre writes to the representative in this language."),
+    )
     rep_qualification = models.CharField(
         _("qualification"), max_length=16, choices=Qualification.choices, blank=True
     )

@@ -51,11 +51,14 @@ DRAFT_FIELDS = (
     "rep_title",
     "rep_email",
     "rep_phone",
+    "rep_language",
     "rep_qualification",
     "rep_declaration",
     "motivation",
     "agrees_to_statutes",
 )
+
+KEEP_WHEN_EMPTY = frozenset({"rep_language"})
 
 # What a complete application has, and what to say when it is missing.
 REQUIRED_FOR_SUBMISSION = {
@@ -117,7 +120,10 @@ def start_application(*, applicant: User) -> Application:
         draft = Application.objects.draft_of(applicant)
         if draft is not None:
             return draft
-        application = Application.objects.create(applicant=applicant)
+        # The representative is often the applicant: start from the applicant's language.
+        application = Application.objects.create(
+            applicant=applicant, rep_language=applicant.language
+        )
         record_start(
             application,
             transitions=APPLICATION_MOVES,
@@ -135,7 +141,13 @@ def save_draft(
     with transaction.atomic():
         locked = lock(application)
         _require_draft(locked)
-        fields = [name for name in DRAFT_FIELDS if name in data]
+        # A choice with a default (the representative's language) is never emptied by a post
+        # that leaves it out.
+        fields = [
+            name
+            for name in DRAFT_FIELDS
+            if name in data and (data[name] or name not in KEEP_WHEN_EMPTY)
+        ]
         for name in fields:
             setattr(locked, name, data[name])
         locked.save(update_fields=[*fields, "updated_at"])
@@ -538,7 +550,7 @@ def _admit(application: Application, ballot: Ballot, by: User | None) -> str:
                 email=application.rep_email,
                 first_name=application.rep_first_name,
                 last_name=application.rep_last_name,
-                language=application.applicant.language,
+                language=application.rep_language,
             )
             membership = members.admit_organisation(
                 name=application.org_name,

@@ -107,3 +107,18 @@ def test_accepting_twice_changes_nothing(approved):
         services.accept_designation(representative=designation, by=existing)
     assert designation.status_changes.count() == 2
     assert User.objects.filter(email=REP_EMAIL).count() == 1
+
+
+def test_a_new_representative_is_written_to_in_the_language_the_application_gave(
+    board, rule, staff, applicant, mailoutbox
+):
+    application, ballot = application_with_board(
+        applicant=applicant, staff=staff, rep_language="fr"
+    )
+    for director in board.directors[:4]:
+        vote(ballot, director, Choice.FOR)
+
+    person = User.objects.get(email=REP_EMAIL)
+    assert person.language == "fr"
+    (welcome,) = [m for m in mailoutbox if m.to == [REP_EMAIL]]
+    assert "vous demande de le représenter" in welcome.subject
