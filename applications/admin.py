@@ -408,7 +408,10 @@ class ApplicationAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
         return str(SHORT_CATEGORY.get(obj.category, obj.get_category_display()))
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"title": gettext("Applications")}
+        extra = {
+            "title": gettext("Applications"),
+            "can_export": request.user.has_perm("applications.review_application"),
+        }
         return super().changelist_view(request, {**extra, **(extra_context or {})})
 
     @admin.display(description=_("submitted"), ordering="submitted_at")
@@ -502,6 +505,9 @@ class ApplicationAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
 
     def export_csv_view(self, request: HttpRequest) -> StreamingHttpResponse:
         """The list as it is filtered and searched on the queue, every page of it, streamed."""
+        # Applicants' names and addresses in bulk: for the staff who work the queue only.
+        if not request.user.has_perm("applications.review_application"):
+            raise PermissionDenied
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)
@@ -585,6 +591,13 @@ class ApplicationAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
             else [],
             # The exchange with the applicant: the staff's questions and the answers.
             "exchanges": application.exchanges() if application else [],
-            "notes": list(application.notes.select_related("author")) if application else [],
+            # Internal notes are the staff's; the Board reads the recommendations only.
+            "notes": list(
+                (
+                    application.notes.all() if can_review else application.notes.recommendations()
+                ).select_related("author")
+            )
+            if application
+            else [],
         }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

@@ -5,7 +5,7 @@ from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -101,9 +101,12 @@ class ApplicationForm(forms.ModelForm):
         letter = next((d for d in documents if d.kind == "letter"), None)
         if letter is not None:
             # crispy-forms renders help text as HTML: the name is the applicant's to choose.
-            self.fields["letter"].help_text = escape(
+            self.fields["letter"].help_text = format_html(
+                '{} <a href="{}">{}</a>',
                 _("Uploaded: “%(name)s”. Choose a file only to replace it.")
-                % {"name": letter.original_name}
+                % {"name": letter.original_name},
+                reverse("applications:letter_template"),
+                _("Use our letter template."),
             )
 
     def typed_values_to_keep(self) -> dict[str, str]:

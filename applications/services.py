@@ -29,8 +29,10 @@ from .models import (
     Application,
     ApplicationDocument,
     ApplicationEvent,
+    ApplicationNote,
     AreaOfWork,
     DocumentKind,
+    NoteKind,
     ReferenceCounter,
     Status,
 )
@@ -611,7 +613,6 @@ def _admit(application: Application, ballot: Ballot, by: User | None) -> str:
 def add_staff_note(*, application: Application, by: User, kind: str, text: str):
     """Staff write a recommendation for the Board or an internal note; the applicant never
     sees either. Returns the note."""
-    from .models import ApplicationNote, NoteKind
 
     if kind not in NoteKind.values:
         raise ValidationError(_("Choose what kind of note this is."), code="kind")

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.urls import translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.http import escape_leading_slashes, url_has_allowed_host_and_scheme
 
 
 class PortalCSPMiddleware(CSPMiddleware):
@@ -68,6 +69,12 @@ class FirstVisitLanguageMiddleware:
         wanted = translation.get_language_from_request(request, check_path=False)
         if wanted == settings.LANGUAGE_CODE:
             return None
-        path = request.get_full_path()
+        # The path only, never read as a host: "//evil.example/" must not leave the portal.
+        path = escape_leading_slashes(request.path_info)
         target = translate_url(path, wanted)
-        return target if target != path else None
+        if target == path or not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return None
+        query = request.META.get("QUERY_STRING", "")
+        return f"{target}?{query}" if query else target

@@ -67,3 +67,19 @@ def test_signing_up_on_the_french_page_makes_a_french_account(client):
     )
 
     assert User.objects.get(email="camille@example.org").language == "fr"
+
+
+@pytest.mark.parametrize("path", ["//evil.example/", "//evil.example/apply/"])
+def test_the_first_visit_redirect_never_leaves_the_portal(rf, path):
+    from django.http import HttpResponse
+
+    from icpc_portal.middleware import FirstVisitLanguageMiddleware
+
+    request = rf.get("/", **FRENCH_BROWSER)
+    request.path_info = request.path = path  # as a proxy may hand it over
+
+    response = FirstVisitLanguageMiddleware(lambda r: HttpResponse("page"))(request)
+
+    location = response.get("Location", "")
+    assert not location.startswith("//"), location
+    assert "evil.example" not in location.split("?")[0].split("/")[:3], location

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.template import Context, Template
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 
 from applications.models import Application, ApplicationEvent, ApplicationNote, NoteKind, Status
@@ -244,3 +245,36 @@ def test_each_editable_cell_of_the_areas_of_work_list_has_a_name(staff_client):
     html = staff_client.get("/admin/applications/areaofwork/").content.decode()
     assert f'aria-label="Position: {area.name_en}"' in html
     assert html.count('aria-label="Position: ') == AreaOfWork.objects.count()
+
+
+def test_directors_read_the_recommendation_but_never_the_internal_notes(client, staff_user):
+    from applications import services as application_services
+    from tests.factories import DirectorFactory, SubmittedApplicationFactory, with_totp
+
+    application = SubmittedApplicationFactory()
+    application_services.add_staff_note(
+        application=application, by=staff_user, kind="recommendation", text="Admit them."
+    )
+    application_services.add_staff_note(
+        application=application, by=staff_user, kind="internal", text="Their treasurer is slow."
+    )
+    client.force_login(with_totp(DirectorFactory()))
+
+    page = client.get(
+        reverse("admin:applications_application_change", args=[application.pk])
+    ).content.decode()
+
+    assert "Admit them." in page
+    assert "Their treasurer is slow." not in page
+
+
+def test_directors_cannot_export_the_applicants_list(client):
+    from tests.factories import DirectorFactory, with_totp
+
+    client.force_login(with_totp(DirectorFactory()))
+
+    listing = client.get(reverse("admin:applications_application_changelist")).content.decode()
+    export = client.get(reverse("admin:applications_application_export_csv"))
+
+    assert "Export this list (CSV)" not in listing
+    assert export.status_code == 403
