@@ -81,7 +81,7 @@ def sitting_directors() -> list[User]:
 class CannotVote:
     """A sitting director whom the administration, where the Board votes, does not let in yet.
 
-    They are directors under the statutes, so they count towards the quorum all the same; the
+    Until they can vote they do not count towards the quorum (see ``voting_directors``); the
     staff and the President are told, so that someone helps them in before the deadline.
     """
 
@@ -118,6 +118,17 @@ def directors_who_cannot_vote(directors: list[User] | None = None) -> list[Canno
     return blocked
 
 
+def voting_directors(directors: list[User] | None = None) -> list[User]:
+    """The sitting directors who can vote now: the ones the administration lets in.
+
+    Only they count for the quorum, so a director who cannot vote yet never holds a vote short of
+    it; the others are named on the vote's page and in the emails until they can.
+    """
+    directors = sitting_directors() if directors is None else directors
+    blocked = {b.director.pk for b in directors_who_cannot_vote(directors)}
+    return [d for d in directors if d.pk not in blocked]
+
+
 def second_factor_url() -> str:
     return absolute_url(reverse("mfa_activate_totp"))
 
@@ -145,8 +156,9 @@ def rule_of(ballot: Ballot) -> rules.Rule:
 
 
 def tally_of(ballot: Ballot, directors: list[User] | None = None) -> TallyView:
-    """Count the votes of the sitting directors (a director who left the Board no longer counts)."""
-    directors = sitting_directors() if directors is None else directors
+    """Count the votes of the directors who can vote (one who left the Board, or whom the
+    administration does not let in yet, does not count)."""
+    directors = voting_directors() if directors is None else voting_directors(directors)
     sitting = {d.pk: d for d in directors}
     votes = [
         v

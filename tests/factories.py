@@ -5,6 +5,7 @@ import datetime
 
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -37,7 +38,8 @@ def pdf_upload(name: str = "letter.pdf", content: bytes = PDF) -> SimpleUploaded
 
 def with_totp(user: User, secret: str | None = None) -> User:
     """Turn on an authenticator app for ``user``: the admin lets no one in without it."""
-    TOTP.activate(user, secret or generate_totp_secret())
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, secret or generate_totp_secret())
     return user
 
 
@@ -68,12 +70,21 @@ class StaffFactory(UserFactory):
 
 
 class DirectorFactory(UserFactory):
+    """A sitting director who can vote: in the Board group, with an authenticator app (the
+    admin, where the Board votes, lets no one in without it). ``two_factor=False`` for one who
+    has not set it up yet."""
+
     is_staff = True
 
     @factory.post_generation
     def role(obj: User, create: bool, extracted, **kwargs) -> None:
         if create:
             obj.groups.add(Group.objects.get(name=BOARD_GROUP))
+
+    @factory.post_generation
+    def two_factor(obj: User, create: bool, extracted, **kwargs) -> None:
+        if create and extracted is not False:
+            with_totp(obj)
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):

@@ -153,7 +153,7 @@ def test_staff_and_directors_without_two_factor_authentication_get_no_document(
     client, applicant, factory
 ):
     application = services.submit_application(application=complete_draft(applicant), by=applicant)
-    client.force_login(factory())
+    client.force_login(factory(two_factor=False) if factory is DirectorFactory else factory())
 
     assert client.get(download_url(application.documents.get())).status_code == 404
 
