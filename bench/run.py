@@ -261,6 +261,7 @@ def portal_env() -> dict[str, str]:
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1,localhost",
+        SITE_URL="http://127.0.0.1",  # production refuses to start without it; no email is sent
         SECURE_SSL_REDIRECT="0",
         SECURE_HSTS_SECONDS="0",
         STATIC_ROOT=str(VAR / "bench-static"),

@@ -282,29 +282,30 @@ def admit_organisation(
     return membership
 
 
-def propose_honorary_membership(
-    *, organisation: Organisation, details: str, deadline: datetime.datetime, by: User
+def _put_to_the_board(
+    organisation: Organisation, *, kind: str, details: str, deadline: datetime.datetime, by: User
 ):
-    """Put the appointment of ``organisation`` as an honorary member to the Board's vote."""
     with transaction.atomic():
         # Votes before the organisation, in the order a deciding vote takes them.
         board.lock_open_ballots_on(organisation)
         locked = lock(organisation)
         return board.open_ballot(
-            kind=HONORARY, subject=locked, details=details, deadline=deadline, by=by
+            kind=kind, subject=locked, details=details, deadline=deadline, by=by
         )
+
+
+def propose_honorary_membership(
+    *, organisation: Organisation, details: str, deadline: datetime.datetime, by: User
+):
+    """Put the appointment of ``organisation`` as an honorary member to the Board's vote."""
+    return _put_to_the_board(organisation, kind=HONORARY, details=details, deadline=deadline, by=by)
 
 
 def propose_dismissal(
     *, organisation: Organisation, cause: str, deadline: datetime.datetime, by: User
 ):
     """Put the dismissal of a member for ``cause`` to the Board's vote."""
-    with transaction.atomic():
-        board.lock_open_ballots_on(organisation)
-        locked = lock(organisation)
-        return board.open_ballot(
-            kind=DISMISSAL, subject=locked, details=cause, deadline=deadline, by=by
-        )
+    return _put_to_the_board(organisation, kind=DISMISSAL, details=cause, deadline=deadline, by=by)
 
 
 def tell_representatives(
