@@ -14,6 +14,7 @@ from core.http import SignedInRequest
 from . import services
 from .forms import ApplicationForm, MessageForm, WithdrawForm
 from .models import Application, ApplicationDocument, ApplicationEvent, DocumentKind, Status
+from .uploads import served_name, type_for
 
 
 def _own(request: HttpRequest, pk: int) -> Application:
@@ -275,8 +276,6 @@ def can_see_documents(user, application: Application) -> bool:
 
 
 def download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
-    from .uploads import served_name, type_for
-
     document = get_object_or_404(
         ApplicationDocument.objects.select_related("application"),
         pk=document_pk,
