@@ -226,6 +226,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # A sweep left in the queue while no worker ran is dropped: the next one does its work.
     "outbox-sweep": {"task": "core.sweep_outbox", "schedule": 60.0, "options": {"expires": 50}},
     "outbox-purge": {"task": "core.purge_outbox", "schedule": crontab(hour=3, minute=40)},
+    "membership-renewal": {
+        "task": "members.renew_memberships",
+        "schedule": crontab(hour=2, minute=10),
+    },
 }
 
 # --- Email outbox (core.outbox) -------------------------------------------------------------

@@ -6,6 +6,7 @@ from core.admin_site import StatusHistoryInline, StatusHistoryView
 
 from .models import (
     Membership,
+    MembershipRenewal,
     MembershipStatusChange,
     Organisation,
     Representative,
@@ -27,6 +28,18 @@ class ReadOnlyInline(admin.TabularInline):
 
 class StatusChangeInline(StatusHistoryInline):
     model = MembershipStatusChange
+
+
+class RenewalInline(ReadOnlyInline):
+    """Each yearly renewal: a renewal does not change the status, so it has a history of its own."""
+
+    model = MembershipRenewal
+    show_change_link = False
+    fields = readonly_fields = ("period_start", "period_end", "renewed_at", "by")
+    verbose_name_plural = _("History: yearly renewals")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
 
 
 class RepresentativeHistoryInline(StatusHistoryInline):
@@ -102,7 +115,7 @@ class MembershipAdmin(StatusHistoryView, admin.ModelAdmin):
     list_select_related = ["organisation"]
     search_fields = ["organisation__name"]
     date_hierarchy = "started_on"
-    inlines = [StatusChangeInline]
+    inlines = [StatusChangeInline, RenewalInline]
     readonly_fields = [
         "organisation",
         "kind",

@@ -5,6 +5,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Prefetch, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -198,6 +199,15 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
     def current(self) -> "MembershipQuerySet":
         return self.filter(status=MembershipStatus.ACTIVE)
 
+    def due_for_renewal(self, on: datetime.date) -> "MembershipQuerySet":
+        """Active general memberships whose current period has run out by ``on``.
+
+        A period ends the day before its anniversary (``yearly_period``) and the next one starts
+        on it: a membership is due once ``on`` reaches the anniversary (``period_end < on``).
+        Honorary memberships need no renewal and are never due.
+        """
+        return self.current().filter(kind=MembershipKind.GENERAL, period_end__lt=on)
+
     def in_good_standing(self, on: datetime.date) -> "MembershipQuerySet":
         return self.current().filter(period_start__lte=on, period_end__gte=on)
 
@@ -295,3 +305,44 @@ class RepresentativeStatusChange(StatusChange):
     class Meta(StatusChange.Meta):
         verbose_name = _("change of representative")
         verbose_name_plural = _("changes of representative")
+
+
+class MembershipRenewal(models.Model):
+    """A general membership renewed for one more year: the period it starts, when and by whom.
+
+    One per membership per period, as a database constraint: the yearly job claims each due
+    membership once, and a second run, or a second worker, cannot record the same period again.
+    """
+
+    membership = models.ForeignKey(
+        Membership,
+        on_delete=models.CASCADE,
+        related_name="renewals",
+        verbose_name=_("membership"),
+    )
+    period_start = models.DateField(_("period starts"))
+    period_end = models.DateField(_("period ends"))
+    renewed_at = models.DateTimeField(_("renewed at"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+        help_text=_("Empty when the yearly renewal job renewed it."),
+    )
+
+    class Meta:
+        verbose_name = _("renewal")
+        verbose_name_plural = _("renewals")
+        ordering = ["membership", "-period_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "period_start"],
+                name="one_renewal_per_membership_per_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership}: {self.period_start} – {self.period_end}"

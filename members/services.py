@@ -1,6 +1,9 @@
 """Every write that changes an organisation's membership or representative."""
 
 import datetime
+from collections import defaultdict
+from collections.abc import Callable
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,6 +22,7 @@ from .models import (
     EndReason,
     Membership,
     MembershipKind,
+    MembershipRenewal,
     MembershipStatus,
     MembershipStatusChange,
     Organisation,
@@ -320,3 +324,87 @@ def tell_representatives(
             context={"organisation": organisation, **context},
             purpose=purpose,
         )
+
+
+class RenewalSummary(NamedTuple):
+    renewed: int
+    ended: int
+    skipped: int
+
+
+RENEWAL_BATCH_SIZE = 500
+
+
+def renew_due_memberships(
+    *,
+    on: datetime.date,
+    batch_size: int = RENEWAL_BATCH_SIZE,
+    dry_run: bool = False,
+    progress: Callable[[int], object] | None = None,
+) -> RenewalSummary:
+    """Renew every membership due on ``on`` for one more year (the yearly job; idempotent).
+
+    Batch by batch, each in one transaction: lock the due rows no other run holds
+    (``SKIP LOCKED``), move their period a year on, record the renewals and queue the
+    confirmations. A row moved is no longer due, so running twice, or in two workers at once,
+    renews each period once; a run that dies between batches leaves the next run the rest.
+    A membership more than a year behind is renewed period by period, one record each.
+    """
+    due = Membership.objects.due_for_renewal(on)
+    if dry_run:
+        count = due.count()
+        if progress is not None:
+            progress(count)
+        return RenewalSummary(renewed=count, ended=0, skipped=0)
+    renewed = 0
+    while True:
+        done = _renew_batch(due, batch_size)
+        if not done:
+            break
+        renewed += done
+        if progress is not None:
+            progress(done)
+    # Memberships flagged as no longer qualifying end on their renewal date instead (a later
+    # step of issue 8): they will be counted as ended, and those left alone as skipped.
+    return RenewalSummary(renewed=renewed, ended=0, skipped=0)
+
+
+def _renew_batch(due, batch_size: int) -> int:
+    with transaction.atomic():
+        claimed = list(
+            due.select_for_update(skip_locked=True, of=("self",))
+            .order_by("pk")
+            .values_list("pk", "period_end")[:batch_size]
+        )
+        if not claimed:
+            return 0
+        by_end: dict[datetime.date, list[int]] = defaultdict(list)
+        for pk, period_end in claimed:
+            by_end[period_end].append(pk)
+        renewals = []
+        for old_end, pks in by_end.items():
+            start, end = yearly_period(old_end + datetime.timedelta(days=1))
+            # Only rows still at that period move: the lock holds them, the condition says so.
+            moved = Membership.objects.filter(pk__in=pks, period_end=old_end).update(
+                period_start=start, period_end=end
+            )
+            if moved != len(pks):
+                raise RuntimeError("A claimed membership moved under its lock.")
+            renewals += [
+                MembershipRenewal(membership_id=pk, period_start=start, period_end=end, by=None)
+                for pk in pks
+            ]
+        MembershipRenewal.objects.bulk_create(renewals)
+        memberships = Membership.objects.filter(pk__in=[pk for pk, _end in claimed])
+        for membership in memberships.select_related("organisation").order_by("pk"):
+            tell_representatives(
+                membership.organisation,
+                template="members/email/renewed",
+                context={
+                    "membership": membership,
+                    "period_start": membership.period_start,
+                    "period_end": membership.period_end,
+                },
+                purpose=f"members.renewed:{membership.pk}:{membership.period_start.isoformat()}",
+            )
+    return len(claimed)
