@@ -101,5 +101,10 @@ class User(AbstractUser):
         return self.is_active and self.in_group(BOARD_GROUP)
 
     @property
+    def is_sitting_president(self) -> bool:
+        """The President of the Board, while a sitting director."""
+        return self.is_board_president and self.is_board_director
+
+    @property
     def is_centre_staff(self) -> bool:
         return self.is_active and (self.is_superuser or self.in_group(STAFF_GROUP))

@@ -317,7 +317,7 @@ class Ballot(models.Model):
 
     def close_refusal(self, user: User) -> "Refusal | None":
         """Why ``user`` may not close this vote now, or None when they may."""
-        if not (user.is_board_director and user.is_board_president):
+        if not user.is_sitting_president:
             return Refusal(gettext("Only the President of the Board can close a vote."), role=True)
         if not BALLOT_MOVES.allows(self.status, BallotStatus.DECIDED):
             return Refusal(gettext("This vote is already closed."))
@@ -340,7 +340,7 @@ class Ballot(models.Model):
 
     def reason_refusal(self, user: User) -> "Refusal | None":
         """Why ``user`` may not write the Board's reason for the person concerned now."""
-        if not (user.is_centre_staff or (user.is_board_director and user.is_board_president)):
+        if not (user.is_centre_staff or user.is_sitting_president):
             return Refusal(
                 gettext("Only the Centre's staff or the President write the Board's reason."),
                 role=True,

@@ -163,14 +163,20 @@ def designate_representative(
     return representative
 
 
+def _own_open_designation(representative: Representative, by: User) -> Representative:
+    """The designation, locked, if ``by`` is the person designated and it awaits their answer."""
+    locked = lock(representative)
+    if locked.user_id != by.pk:
+        raise PermissionDenied(_("Only the person designated can answer the designation."))
+    if not locked.awaits_acceptance:
+        raise ValidationError(_("This designation is no longer awaiting your answer."))
+    return locked
+
+
 def accept_designation(*, representative: Representative, by: User) -> Representative:
     """The designated person says yes: from now on they act for the organisation."""
     with transaction.atomic():
-        locked = lock(representative)
-        if locked.user_id != by.pk:
-            raise PermissionDenied(_("Only the person designated can accept the designation."))
-        if locked.status != RepresentativeStatus.PROPOSED:
-            raise ValidationError(_("This designation is no longer awaiting your answer."))
+        locked = _own_open_designation(representative, by)
         move_status(
             locked,
             to=RepresentativeStatus.CURRENT,
@@ -187,11 +193,7 @@ def accept_designation(*, representative: Representative, by: User) -> Represent
 def decline_designation(*, representative: Representative, by: User, note: str = "") -> None:
     """The designated person says no: the designation ends and the staff are told."""
     with transaction.atomic():
-        locked = lock(representative)
-        if locked.user_id != by.pk:
-            raise PermissionDenied(_("Only the person designated can decline the designation."))
-        if locked.status != RepresentativeStatus.PROPOSED:
-            raise ValidationError(_("This designation is no longer awaiting your answer."))
+        locked = _own_open_designation(representative, by)
         move_status(
             locked,
             to=RepresentativeStatus.ENDED,
