@@ -206,7 +206,10 @@ class Ballot(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("closed by"),
-        help_text=_("Empty when the decision was taken as soon as the outcome was certain."),
+        help_text=_(
+            "Empty when the vote decided itself: as soon as the outcome was certain, or when its "
+            "deadline passed."
+        ),
     )
     # What the person concerned reads (the motion's ``reason_reader``): a reason a person wrote
     # for them, the President closing the vote or the staff on the Board's behalf, sent as
@@ -305,11 +308,7 @@ class Ballot(models.Model):
         if not BALLOT_MOVES.allows(self.status, BallotStatus.DECIDED):
             return Refusal(gettext("This vote is closed: the Board has decided."))
         if self.past_deadline:
-            return Refusal(
-                gettext(
-                    "The deadline has passed; the President closes the vote with the votes cast."
-                )
-            )
+            return Refusal(gettext("The deadline has passed; the vote closes with the votes cast."))
         return None
 
     def may_vote(self, user: User) -> bool:

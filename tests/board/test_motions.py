@@ -29,6 +29,7 @@ def test_each_app_registers_its_own_motions():
     assert kinds == {
         "application": "applications.Application",
         "honorary": "members.Organisation",
+        "honorary_person": "accounts.User",
         "dismissal": "members.Organisation",
     }
 

@@ -376,22 +376,6 @@ def test_a_vote_closed_without_quorum_tells_each_staff_member(
     assert f"/admin/applications/application/{application.pk}/change/" in message.body
 
 
-def test_a_vote_does_not_open_without_a_sitting_president(board, applicant, staff):
-    from applications import services as applications
-    from tests.applications.conftest import complete_draft
-
-    type(board.president).objects.filter(pk=board.president.pk).update(is_board_president=False)
-    submitted = applications.submit_application(application=complete_draft(applicant), by=applicant)
-
-    with pytest.raises(ValidationError, match="no sitting President"):
-        applications.send_to_board(
-            application=submitted, by=staff, deadline=timezone.now() + datetime.timedelta(days=7)
-        )
-    submitted.refresh_from_db()
-    assert submitted.status == Status.SUBMITTED
-    assert not Ballot.objects.about(submitted).exists()
-
-
 def test_a_vote_gives_the_directors_at_least_an_hour(board, applicant, staff):
     from applications import services as applications
     from tests.applications.conftest import complete_draft
