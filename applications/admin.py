@@ -1,6 +1,5 @@
 """Staff screens: the queue of applications, asking for more, sending to the Board."""
 
-import csv
 import datetime
 from collections.abc import Iterator
 
@@ -30,6 +29,7 @@ from core.admin_site import (
     StatusHistoryInline,
     StatusHistoryView,
 )
+from core.csv_export import csv_lines, streamed_csv
 from core.http import SignedInRequest
 
 from . import services
@@ -297,24 +297,8 @@ CSV_COLUMNS = [
 ]
 
 
-class Echo:
-    """A file that hands back what is written to it, for csv.writer in a streamed response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def csv_rows(applications: QuerySet[Application]) -> Iterator[str]:
-    writer = csv.writer(Echo())
-    yield writer.writerow([str(heading) for heading, _read in CSV_COLUMNS])
-    for application in applications.iterator(chunk_size=500):
-        yield writer.writerow([_cell(read(application)) for _heading, read in CSV_COLUMNS])
-
-
-def _cell(value) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_lines(applications.iterator(chunk_size=500), CSV_COLUMNS)
 
 
 class SendToBoardForm(forms.Form):
@@ -512,10 +496,7 @@ class ApplicationAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)
         applications = changelist.queryset.select_related(None).prefetch_related(None)
-        stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
-        response = StreamingHttpResponse(csv_rows(applications), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="applications-{stamp}.csv"'
-        return response
+        return streamed_csv(csv_rows(applications), name="applications")
 
     def add_note_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
         application = self._reviewable(request, pk)
