@@ -40,9 +40,20 @@ def invite_person(
             language=language,
         )
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user, access_link(user)
+
+
+def access_link(user: User) -> str:
+    """For a person who has never chosen a password, the link to choose one; else ``""``.
+
+    Made when the email that carries it is written: a link made when the account was created
+    may have expired by the time the person is told why they have one.
+    """
+    if user.has_usable_password():
+        return ""
     key = default_token_generator.make_token(user)
     path = reverse(
         "account_reset_password_from_key",
         kwargs={"uidb36": user_pk_to_url_str(user), "key": key},
     )
-    return user, absolute_url(path)
+    return absolute_url(path)

@@ -581,6 +581,7 @@ def _admit(application: Application, ballot: Ballot, by: User | None) -> str:
         _back_to_staff(application, by, note, template="not_admitted")
         return note
     organisation = membership.organisation
+    assert organisation is not None  # admitted: an organisation's membership
     application.organisation = organisation
     _record(application, Status.APPROVED, by, ballot.decision_reason)
     application.save(

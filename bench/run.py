@@ -9,9 +9,18 @@ each side gives one line:
 
     bench <name>: <requests/s> req/s, p95 <ms> ms, <ratio> of bare Django
 
+Before the pages, bench/renewal.py times the yearly renewal at 10,000 and 100,000 memberships
+due on one day against a hand-written SQL floor, and leaves the 100,000 memberships for the
+membership changelist; the changelist's queries are counted and the slowest shown:
+
+    bench renewal <N>: <s> s, renewed ..., rerun changed 0 rows; peak RSS <MB> MB
+    bench renewal floor <N>: <s> s for one SQL statement (...); renewal/floor <ratio>
+    bench admin-members queries: <count> queries, <ms> ms in SQL; slowest: ...
+
 A benchmark, not a test: CI does not run it. Knobs: BENCH_SECONDS (per wrk run, default 3),
 BENCH_ROUNDS (default 5), BENCH_VERBOSE=1 (each wrk run on stderr), BENCH_PAGES=name,name (only
-those pages), BENCH_SIZE (applications and member organisations in the database, default 10000).
+those pages), BENCH_SIZE (applications and member organisations in the database, default 10000),
+BENCH_RENEWAL_SIZES (default 10000,100000; empty: no renewal benchmark).
 """
 
 from __future__ import annotations
@@ -30,6 +39,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
+
+# bench/ is this script's directory, first on the path.
+from renewal import RenewalBenchError, bench_renewal
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,14 @@ PAGES: list[Page] = [
     Page(
         "admin-votes", "/admin/board/ballot/", signed_in_as="director2@example.org", connections=2
     ),
+    # The membership changelist over the renewal benchmark's memberships (100,000 by default,
+    # bench/renewal.py) and seed_demo's; goal: p95 under 100 ms.
+    Page(
+        "admin-members",
+        "/admin/members/membership/",
+        signed_in_as="staff@example.org",
+        connections=2,
+    ),
 ]
 SIZE = int(os.environ.get("BENCH_SIZE", "10000"))
 
@@ -74,6 +94,26 @@ print(client.cookies["sessionid"].value)
 """
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The changelist's queries, counted and timed on one request (DEBUG=0: captured explicitly).
+QUERIES_SCRIPT = """
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from accounts.models import User
+client = Client(SERVER_NAME="127.0.0.1")
+client.force_login(User.objects.get(email={email!r}))
+client.get({path!r})
+with CaptureQueriesContext(connection) as captured:
+    status = client.get({path!r}).status_code
+queries = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))
+total = sum(float(q["time"]) for q in queries) * 1000
+print(f"QUERIES {{status}} {{len(queries)}} {{total:.1f}}")
+for query in queries[:3]:
+    sql = " ".join(query["sql"].split())
+    shown = sql if len(sql) < 400 else sql[:150] + " ... " + sql[-250:]
+    print(f"SLOW {{float(query['time']) * 1000:.1f}} ms: {{shown}}")
+"""
 BIN = Path(sys.executable).parent
 VAR = ROOT / "var"
 REPORT_LUA = Path(__file__).resolve().parent / "report.lua"
@@ -301,6 +341,20 @@ def signed_in(page: Page, env: dict[str, str]) -> Page:
     return replace(page, headers={**page.headers, "Cookie": cookie})
 
 
+def changelist_queries(env: dict[str, str], page: Page) -> str:
+    """The page's query count and SQL time on one request, with its slowest queries."""
+    out = manage(
+        env, "shell", "-c", QUERIES_SCRIPT.format(email=page.signed_in_as, path=page.path)
+    ).strip()
+    lines = out.splitlines()
+    _, status, count, total = next(ln for ln in lines if ln.startswith("QUERIES ")).split()
+    slowest = "\n  ".join(ln.removeprefix("SLOW ") for ln in lines if ln.startswith("SLOW "))
+    return (
+        f"bench {page.name} queries: {count} queries, {total} ms in SQL (status {status}); "
+        f"slowest:\n  {slowest}"
+    )
+
+
 def bench() -> int:
     """Run the whole benchmark; the exit status is 1 when a request failed."""
     if shutil.which("wrk") is None:
@@ -324,6 +378,14 @@ def bench() -> int:
         raise BenchError(f"collectstatic failed:\n{collect.stdout}{collect.stderr}")
     print(f"bench: making sure the database holds {SIZE} applications", file=sys.stderr)
     manage(env, "seed_demo", "--quiet-logins", "--size", str(SIZE))
+    ok = True
+    try:
+        lines, renewal_ok = bench_renewal(env, log=lambda text: print(text, file=sys.stderr))
+    except RenewalBenchError as error:
+        raise BenchError(str(error)) from error
+    for text in lines:
+        print(text, flush=True)
+    ok = ok and renewal_ok
     wanted = [name for name in os.environ.get("BENCH_PAGES", "").split(",") if name]
     pages = [signed_in(page, env) for page in PAGES if not wanted or page.name in wanted]
 
@@ -351,7 +413,6 @@ def bench() -> int:
             wrk(portal.base_url + page.path, page.headers, WARMUP_SECONDS, page.connections)
 
         all_bare: list[Run] = []
-        ok = True
         for page in pages:
             page_runs: list[Run] = []
             bare_runs: list[Run] = []
@@ -376,6 +437,8 @@ def bench() -> int:
             print(text, flush=True)
             ok = ok and page_ok
             all_bare += bare_runs
+            if page.name == "admin-members":
+                print(changelist_queries(env, page), flush=True)
 
         bare_rate = statistics.median(run.rate for run in all_bare)
         text, bare_ok = line("bare", all_bare, bare_rate)

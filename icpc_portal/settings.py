@@ -163,6 +163,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "America/Montreal"
 USE_I18N = True
 USE_TZ = True
+# Dates day first in English too ("20 December 2026"), as `|when` writes them.
+FORMAT_MODULE_PATH = ["icpc_portal.formats"]
 
 # --- Static files and uploads ---------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -229,6 +231,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "membership-renewal": {
         "task": "members.renew_memberships",
         "schedule": crontab(hour=2, minute=10),
+    },
+    # Thirty days ahead: the representative confirms the details, or says what changed.
+    "membership-renewal-notices": {
+        "task": "members.send_renewal_notices",
+        "schedule": crontab(hour=2, minute=40),
+    },
+    # A vote past its deadline closes itself under the rule copied onto it.
+    "board-close-overdue-votes": {
+        "task": "board.close_overdue_ballots",
+        "schedule": 300.0,
+        "options": {"expires": 290},
     },
 }
 

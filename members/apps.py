@@ -9,7 +9,8 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from board import motions
 
-        from .motions import Dismissal, HonoraryAppointment
+        from .motions import Dismissal, HonoraryAppointment, HonoraryPersonAppointment
 
         motions.register(HonoraryAppointment())
+        motions.register(HonoraryPersonAppointment())
         motions.register(Dismissal())

@@ -3,6 +3,7 @@
 import datetime
 
 from django.conf import settings
+from django.core import signing
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -209,15 +210,39 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
         return self.current().filter(kind=MembershipKind.GENERAL, period_end__lt=on)
 
     def in_good_standing(self, on: datetime.date) -> "MembershipQuerySet":
-        return self.current().filter(period_start__lte=on, period_end__gte=on)
+        """Active on ``on``: within its period, or honorary (which needs no renewal)."""
+        return self.current().filter(
+            Q(kind=MembershipKind.HONORARY) | Q(period_start__lte=on, period_end__gte=on)
+        )
+
+    def ending_at_renewal(self) -> "MembershipQuerySet":
+        """Flagged as no longer qualifying, or resigning: on the renewal date they end."""
+        return self.filter(Q(not_qualifying_since__isnull=False) | Q(resigns_at_period_end=True))
+
+    def renewing(self) -> "MembershipQuerySet":
+        """Neither flagged nor resigning: on the renewal date they renew."""
+        return self.filter(not_qualifying_since__isnull=True, resigns_at_period_end=False)
 
 
 class Membership(models.Model):
+    """An organisation's membership (general or honorary), or a person's honorary membership."""
+
     organisation = models.ForeignKey(
         Organisation,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="memberships",
         verbose_name=_("organisation"),
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="honorary_memberships",
+        verbose_name=_("person"),
+        help_text=_("An honorary member appointed in their own name."),
     )
     kind = models.CharField(_("kind"), max_length=16, choices=MembershipKind.choices)
     status = models.CharField(
@@ -234,6 +259,18 @@ class Membership(models.Model):
         _("reason it ended"), max_length=16, choices=EndReason.choices, blank=True
     )
     end_note = models.TextField(_("explanation"), blank=True)
+    # Flagged by staff as no longer meeting the qualifications: not renewed, it ends on its
+    # renewal date unless the flag is cleared first (who and when: MembershipEvent).
+    not_qualifying_since = models.DateField(
+        _("flagged as no longer qualifying on"), null=True, blank=True
+    )
+    not_qualifying_reason = models.TextField(_("why it no longer qualifies"), blank=True)
+    # The representative resigned with effect at the end of the current period; they may take
+    # it back until then (who and when: MembershipEvent).
+    resigns_at_period_end = models.BooleanField(
+        _("resigns at the end of the period"), default=False
+    )
+    resignation_note = models.TextField(_("resignation: what the member wrote"), blank=True)
 
     objects = MembershipQuerySet.as_manager()
 
@@ -241,13 +278,33 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         ordering = ["organisation__name", "-started_on"]
-        indexes = [models.Index(fields=["status", "period_end"])]
+        indexes = [
+            models.Index(fields=["status", "period_end"]),
+            # The staff's list, newest members first, reads one page of rows, not all of them.
+            models.Index(fields=["started_on", "id"], name="membership_started_on_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation"],
                 condition=Q(status="active"),
                 name="one_current_membership_per_organisation",
                 violation_error_message=_("This organisation is already a member."),
+            ),
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status="active"),
+                name="one_current_membership_per_person",
+                violation_error_message=_("This person is already an honorary member."),
+            ),
+            # A member is an organisation, or a person the Board appointed an honorary member.
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=False, person__isnull=True)
+                | Q(organisation__isnull=True, person__isnull=False, kind="honorary"),
+                name="membership_held_by_an_organisation_or_an_honorary_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(not_qualifying_since__isnull=True) | ~Q(not_qualifying_reason=""),
+                name="membership_flag_has_a_reason",
             ),
             models.CheckConstraint(
                 condition=Q(period_end__gt=models.F("period_start")),
@@ -263,11 +320,38 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.organisation} – {self.get_kind_display()}"
+        return f"{self.holder_name} – {self.get_kind_display()}"
+
+    @property
+    def holder_name(self) -> str:
+        """The member's name: the organisation's, or the honorary member's own."""
+        if self.organisation_id is not None:
+            return self.organisation.name  # type: ignore[union-attr]
+        return str(self.person)
 
     @property
     def has_vote_at_agm(self) -> bool:
         return self.kind == MembershipKind.GENERAL and self.status == MembershipStatus.ACTIVE
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == MembershipStatus.ACTIVE
+
+    @property
+    def renews_on(self) -> datetime.date | None:
+        """The next renewal date (the day after the period ends); None when it will not renew."""
+        if not self.is_active or self.kind != MembershipKind.GENERAL:
+            return None
+        return self.period_end + datetime.timedelta(days=1)
+
+    @property
+    def is_flagged_not_qualifying(self) -> bool:
+        return self.not_qualifying_since is not None
+
+    @property
+    def ends_at_renewal(self) -> bool:
+        """Flagged or resigning: on its renewal date it ends instead of renewing."""
+        return self.is_active and (self.is_flagged_not_qualifying or self.resigns_at_period_end)
 
 
 class MembershipStatusChange(StatusChange):
@@ -346,3 +430,289 @@ class MembershipRenewal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership}: {self.period_start} – {self.period_end}"
+
+
+class RenewalAnswer(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed: the representative still qualifies, details are right")
+    CHANGES = "changes", _("Told the Centre what changed")
+
+
+NOTICE_TOKEN_SALT = "members.renewal-notice"  # noqa: S105 - a namespace, not a secret
+
+
+class RenewalNoticeQuerySet(models.QuerySet["RenewalNotice"]):
+    def unanswered(self) -> "RenewalNoticeQuerySet":
+        return self.filter(answer="")
+
+    def awaiting_answer(self, on: datetime.date) -> "RenewalNoticeQuerySet":
+        """Unanswered notices still worth an answer on ``on``: the renewal is ahead and the
+        membership is active and will renew (a flagged or resigning one ends instead)."""
+        return self.unanswered().filter(
+            renews_on__gt=on,
+            membership__status=MembershipStatus.ACTIVE,
+            membership__not_qualifying_since__isnull=True,
+            membership__resigns_at_period_end=False,
+        )
+
+
+class RenewalNotice(models.Model):
+    """The notice a representative gets thirty days before the membership renews.
+
+    One per membership per renewal date, as a database constraint: the daily job claims each
+    membership coming up for renewal once, and a rerun or a second worker sends nothing again.
+    The representative answers it in one click (confirm) or says what changed.
+    """
+
+    membership = models.ForeignKey(
+        Membership,
+        on_delete=models.CASCADE,
+        related_name="renewal_notices",
+        verbose_name=_("membership"),
+    )
+    renews_on = models.DateField(_("renews on"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    answer = models.CharField(_("answer"), max_length=16, choices=RenewalAnswer.choices, blank=True)
+    changes = models.TextField(_("what changed"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+
+    objects = RenewalNoticeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("renewal notice")
+        verbose_name_plural = _("renewal notices")
+        ordering = ["-renews_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "renews_on"],
+                name="one_renewal_notice_per_membership_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(answer="", answered_at__isnull=True)
+                | (~Q(answer="") & Q(answered_at__isnull=False)),
+                name="renewal_notice_answer_has_a_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(answer="changes") | ~Q(changes=""),
+                name="renewal_notice_changes_are_described",
+            ),
+        ]
+        indexes = [models.Index(fields=["answer", "renews_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.membership}: {self.renews_on}"
+
+    @property
+    def is_answered(self) -> bool:
+        return bool(self.answer)
+
+    def awaits_answer(self, on: datetime.date) -> bool:
+        """What ``RenewalNotice.objects.awaiting_answer`` says, for this notice."""
+        return RenewalNotice.objects.awaiting_answer(on).filter(pk=self.pk).exists()
+
+    def answer_token(self) -> str:
+        """Signed, for the link in the notice: it answers this notice and nothing else."""
+        return signing.dumps(self.pk, salt=NOTICE_TOKEN_SALT)
+
+    @classmethod
+    def from_token(cls, token: str) -> "RenewalNotice | None":
+        try:
+            pk = signing.loads(token, salt=NOTICE_TOKEN_SALT)
+        except signing.BadSignature:
+            return None
+        return cls.objects.select_related("membership__organisation").filter(pk=pk).first()
+
+
+class MembershipEventKind(models.TextChoices):
+    FLAGGED = "flagged", _("Flagged as no longer qualifying")
+    FLAG_CLEARED = "flag_cleared", _("No-longer-qualifying flag cleared")
+    RESIGNATION = "resignation", _("Resigned with effect at the end of the period")
+    RESIGNATION_WITHDRAWN = "resignation_withdrawn", _("Resignation taken back")
+    NOTICE_SENT = "notice_sent", _("Renewal notice sent")
+    NOTICE_CONFIRMED = "notice_confirmed", _("Renewal notice confirmed")
+    CHANGES_REPORTED = "changes_reported", _("Changes reported for the renewal")
+    DISMISSAL_PROPOSED = "dismissal_proposed", _("Dismissal put to the Board")
+    DISMISSAL_RESPONSE = "dismissal_response", _("Written response to the proposed dismissal")
+    DISMISSAL_NOT_CARRIED = "dismissal_not_carried", _("The Board did not dismiss the member")
+    REPRESENTATIVE_CHANGE = "representative_change", _("Change of representative asked")
+    REPRESENTATIVE_CHANGE_CONFIRMED = (
+        "representative_change_confirmed",
+        _("Change of representative confirmed"),
+    )
+    REPRESENTATIVE_CHANGE_REFUSED = (
+        "representative_change_refused",
+        _("Change of representative refused"),
+    )
+    REPRESENTATIVE_CHANGE_WITHDRAWN = (
+        "representative_change_withdrawn",
+        _("Change of representative withdrawn"),
+    )
+
+
+class MembershipEvent(models.Model):
+    """Something that happened to a membership without changing its status: who, when and why.
+
+    With the status changes, the renewals and the representatives' history, it is the history
+    the member and the staff read.
+    """
+
+    membership = models.ForeignKey(
+        Membership,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("membership"),
+    )
+    kind = models.CharField(_("what"), max_length=40, choices=MembershipEventKind.choices)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("membership event")
+        verbose_name_plural = _("membership events")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["membership", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.at:%Y-%m-%d})"
+
+
+class DismissalResponse(models.Model):
+    """The member's written answer to a dismissal put to the Board; the directors read it."""
+
+    ballot = models.ForeignKey(
+        "board.Ballot",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("vote"),
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="dismissal_responses",
+        verbose_name=_("organisation"),
+    )
+    text = models.TextField(_("response"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("response to a dismissal")
+        verbose_name_plural = _("responses to a dismissal")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.at:%Y-%m-%d})"
+
+
+class RepresentativeChangeStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting the staff")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+REPRESENTATIVE_CHANGE_MOVES: Transitions[RepresentativeChangeStatus] = Transitions(
+    {
+        "": {RepresentativeChangeStatus.PENDING},
+        RepresentativeChangeStatus.PENDING: {
+            RepresentativeChangeStatus.CONFIRMED,
+            RepresentativeChangeStatus.REFUSED,
+            RepresentativeChangeStatus.WITHDRAWN,
+        },
+    }
+)
+
+
+class RepresentativeChangeQuerySet(models.QuerySet["RepresentativeChange"]):
+    def pending(self) -> "RepresentativeChangeQuerySet":
+        return self.filter(status=RepresentativeChangeStatus.PENDING)
+
+
+class RepresentativeChange(models.Model):
+    """A member asks to designate a new representative; the staff check the qualification."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="representative_changes",
+        verbose_name=_("organisation"),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("asked by"),
+    )
+    requested_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    first_name = models.CharField(_("first name"), max_length=150)
+    last_name = models.CharField(_("last name"), max_length=150)
+    email = models.EmailField(_("email"))
+    language = models.CharField(_("language"), max_length=8, default="en")
+    title = models.CharField(_("title"), max_length=150)
+    qualification = models.CharField(
+        _("qualification"), max_length=16, choices=Qualification.choices
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=RepresentativeChangeStatus.choices,
+        default=RepresentativeChangeStatus.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("note from the staff"), blank=True)
+    representative = models.ForeignKey(
+        Representative,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("designation made"),
+    )
+
+    objects = RepresentativeChangeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("change of representative asked")
+        verbose_name_plural = _("changes of representative asked")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=Q(status="pending"),
+                name="one_pending_representative_change_per_organisation",
+                violation_error_message=_(
+                    "A change of representative is already awaiting the staff."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.first_name} {self.last_name}"

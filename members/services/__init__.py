@@ -1,28 +1,27 @@
 """Every write that changes an organisation's membership or representative."""
 
 import datetime
-from collections import defaultdict
-from collections.abc import Callable
-from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from board import services as board
-from core.emails import send_to_user
+from core.emails import absolute_url, send_to_user
 from core.locking import lock, lock_name
 from core.status import move_status, record_start
-
-from .models import (
+from members.models import (
     MEMBERSHIP_MOVES,
     REPRESENTATIVE_MOVES,
+    DismissalResponse,
     EndReason,
     Membership,
+    MembershipEvent,
+    MembershipEventKind,
     MembershipKind,
-    MembershipRenewal,
     MembershipStatus,
     MembershipStatusChange,
     Organisation,
@@ -34,31 +33,39 @@ from .models import (
 )
 
 HONORARY = "honorary"
+HONORARY_PERSON = "honorary_person"
 DISMISSAL = "dismissal"
 
 
-def is_member(organisation: Organisation) -> bool:
-    return Membership.objects.current().filter(organisation=organisation).exists()
+def is_member(holder: Organisation | User) -> bool:
+    """Whether the organisation, or the person in their own name, is a member now."""
+    field = "person" if isinstance(holder, User) else "organisation"
+    return Membership.objects.current().filter(**{field: holder}).exists()
 
 
 def start_membership(
     *,
-    organisation: Organisation,
+    organisation: Organisation | None = None,
+    person: User | None = None,
     kind: MembershipKind,
     on: datetime.date,
     by: User | None,
     reason: str,
 ) -> Membership:
-    """Make the organisation a member from ``on``, for a first yearly period."""
+    """Make the organisation (or, for an honorary member, the person) a member from ``on``."""
+    holder = organisation if organisation is not None else person
+    if holder is None or (organisation is not None and person is not None):
+        raise ValueError("A membership is held by an organisation or by a person.")
     with transaction.atomic():
-        lock(organisation)
-        if is_member(organisation):
+        lock(holder)
+        if is_member(holder):
             raise ValidationError(
-                _("%(name)s is already a member.") % {"name": organisation.name}, code="member"
+                _("%(name)s is already a member.") % {"name": str(holder)}, code="member"
             )
         period_start, period_end = yearly_period(on)
         membership = Membership.objects.create(
             organisation=organisation,
+            person=person,
             kind=kind,
             status=MembershipStatus.ACTIVE,
             started_on=on,
@@ -83,8 +90,13 @@ def end_membership(
     note: str,
     on: datetime.date,
     by: User | None,
+    tell: bool = True,
 ) -> Membership:
-    """End a current membership, keeping why, when and who."""
+    """End a current membership, keeping why, when and who.
+
+    ``tell``: email the member (its representatives, or the honorary person) that it ended and
+    why; a caller with its own message (a dismissal) passes False.
+    """
     with transaction.atomic():
         locked = lock(membership)
         label = str(EndReason(reason).label)
@@ -100,7 +112,20 @@ def end_membership(
         locked.ended_on = on
         locked.end_reason = reason
         locked.end_note = note
-        locked.save(update_fields=["status", "ended_on", "end_reason", "end_note"])
+        locked.resigns_at_period_end = False
+        locked.save(
+            update_fields=["status", "ended_on", "end_reason", "end_note", "resigns_at_period_end"]
+        )
+        if tell:
+            tell_member(
+                locked,
+                template="members/email/ended",
+                context={
+                    "reason": locked.get_end_reason_display(),
+                    "url": absolute_url(reverse("members:membership")),
+                },
+                purpose=f"members.ended:{locked.pk}",
+            )
     return locked
 
 
@@ -289,29 +314,118 @@ def admit_organisation(
 
 
 def _put_to_the_board(
-    organisation: Organisation, *, kind: str, details: str, deadline: datetime.datetime, by: User
+    subject: Organisation | User,
+    *,
+    kind: str,
+    details: str,
+    deadline: datetime.datetime,
+    by: User,
 ):
-    with transaction.atomic():
-        # Votes before the organisation, in the order a deciding vote takes them.
-        board.lock_open_ballots_on(organisation)
-        locked = lock(organisation)
-        return board.open_ballot(
-            kind=kind, subject=locked, details=details, deadline=deadline, by=by
-        )
+    # Votes before their subject, in the order a deciding vote takes them.
+    board.lock_open_ballots_on(subject)
+    locked = lock(subject)
+    return board.open_ballot(kind=kind, subject=locked, details=details, deadline=deadline, by=by)
 
 
 def propose_honorary_membership(
     *, organisation: Organisation, details: str, deadline: datetime.datetime, by: User
 ):
     """Put the appointment of ``organisation`` as an honorary member to the Board's vote."""
-    return _put_to_the_board(organisation, kind=HONORARY, details=details, deadline=deadline, by=by)
+    with transaction.atomic():
+        return _put_to_the_board(
+            organisation, kind=HONORARY, details=details, deadline=deadline, by=by
+        )
+
+
+def propose_honorary_person(*, person: User, details: str, deadline: datetime.datetime, by: User):
+    """Put the appointment of ``person``, in their own name, as an honorary member to the vote.
+
+    The person is told only if the Board appoints them (``HonoraryPersonAppointment``).
+    """
+    with transaction.atomic():
+        return _put_to_the_board(
+            person, kind=HONORARY_PERSON, details=details, deadline=deadline, by=by
+        )
 
 
 def propose_dismissal(
     *, organisation: Organisation, cause: str, deadline: datetime.datetime, by: User
 ):
-    """Put the dismissal of a member for ``cause`` to the Board's vote."""
-    return _put_to_the_board(organisation, kind=DISMISSAL, details=cause, deadline=deadline, by=by)
+    """Put the dismissal of a member for ``cause`` to the Board's vote.
+
+    The member is told at once, with the cause and the deadline, and may answer in writing
+    before the vote closes (``respond_to_dismissal``); the directors read the answer.
+    """
+    with transaction.atomic():
+        ballot = _put_to_the_board(
+            organisation, kind=DISMISSAL, details=cause, deadline=deadline, by=by
+        )
+        membership = organisation.memberships.current().get()
+        MembershipEvent.objects.create(
+            membership=membership,
+            kind=MembershipEventKind.DISMISSAL_PROPOSED,
+            by=by,
+            note=cause,
+        )
+        tell_representatives(
+            organisation,
+            template="members/email/dismissal_proposed",
+            context={
+                "cause": cause,
+                "deadline": ballot.deadline,
+                "url": absolute_url(reverse("members:membership")),
+            },
+            purpose=f"members.dismissal-proposed:{ballot.pk}",
+        )
+    return ballot
+
+
+def respond_to_dismissal(*, ballot, organisation: Organisation, by: User, text: str):
+    """The member's representative answers a proposed dismissal in writing, before the vote.
+
+    Refused once the vote has closed, and to anyone but the organisation's representative.
+    """
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Write your response.")})
+    with transaction.atomic():
+        locked_ballot = lock(ballot)
+        if locked_ballot.kind != DISMISSAL or locked_ballot.subject_id != organisation.pk:
+            raise PermissionDenied(_("This vote is not about your organisation."))
+        if not Representative.objects.current().filter(organisation=organisation, user=by).exists():
+            raise PermissionDenied(_("Only the member's representative can answer."))
+        if not locked_ballot.is_open or locked_ballot.past_deadline:
+            # Past the deadline no director votes any more: no one would read it before the
+            # decision.
+            raise ValidationError(_("The Board has closed this vote: it is too late to answer."))
+        response = DismissalResponse.objects.create(
+            ballot=locked_ballot, organisation=organisation, text=text, by=by
+        )
+        membership = organisation.memberships.current().first()
+        if membership is not None:
+            MembershipEvent.objects.create(
+                membership=membership,
+                kind=MembershipEventKind.DISMISSAL_RESPONSE,
+                by=by,
+                note=text,
+            )
+    return response
+
+
+def tell_member(membership: Membership, *, template: str, context: dict, purpose: str) -> None:
+    """Email the member: its organisation's current representatives, or the honorary person."""
+    context = {"membership": membership, **context}
+    if membership.organisation is not None:
+        tell_representatives(
+            membership.organisation, template=template, context=context, purpose=purpose
+        )
+    elif membership.person is not None:
+        send_to_user(
+            template=template,
+            user=membership.person,
+            context={"organisation": None, **context},
+            purpose=purpose,
+        )
 
 
 def tell_representatives(
@@ -326,87 +440,3 @@ def tell_representatives(
             context={"organisation": organisation, **context},
             purpose=purpose,
         )
-
-
-class RenewalSummary(NamedTuple):
-    renewed: int
-    ended: int
-    skipped: int
-
-
-RENEWAL_BATCH_SIZE = 500
-
-
-def renew_due_memberships(
-    *,
-    on: datetime.date,
-    batch_size: int = RENEWAL_BATCH_SIZE,
-    dry_run: bool = False,
-    progress: Callable[[int], object] | None = None,
-) -> RenewalSummary:
-    """Renew every membership due on ``on`` for one more year (the yearly job; idempotent).
-
-    Batch by batch, each in one transaction: lock the due rows no other run holds
-    (``SKIP LOCKED``), move their period a year on, record the renewals and queue the
-    confirmations. A row moved is no longer due, so running twice, or in two workers at once,
-    renews each period once; a run that dies between batches leaves the next run the rest.
-    A membership more than a year behind is renewed period by period, one record each.
-    """
-    due = Membership.objects.due_for_renewal(on)
-    if dry_run:
-        count = due.count()
-        if progress is not None:
-            progress(count)
-        return RenewalSummary(renewed=count, ended=0, skipped=0)
-    renewed = 0
-    while True:
-        done = _renew_batch(due, batch_size)
-        if not done:
-            break
-        renewed += done
-        if progress is not None:
-            progress(done)
-    # Memberships flagged as no longer qualifying end on their renewal date instead (a later
-    # step of issue 8): they will be counted as ended, and those left alone as skipped.
-    return RenewalSummary(renewed=renewed, ended=0, skipped=0)
-
-
-def _renew_batch(due, batch_size: int) -> int:
-    with transaction.atomic():
-        claimed = list(
-            due.select_for_update(skip_locked=True, of=("self",))
-            .order_by("pk")
-            .values_list("pk", "period_end")[:batch_size]
-        )
-        if not claimed:
-            return 0
-        by_end: dict[datetime.date, list[int]] = defaultdict(list)
-        for pk, period_end in claimed:
-            by_end[period_end].append(pk)
-        renewals = []
-        for old_end, pks in by_end.items():
-            start, end = yearly_period(old_end + datetime.timedelta(days=1))
-            # Only rows still at that period move: the lock holds them, the condition says so.
-            moved = Membership.objects.filter(pk__in=pks, period_end=old_end).update(
-                period_start=start, period_end=end
-            )
-            if moved != len(pks):
-                raise RuntimeError("A claimed membership moved under its lock.")
-            renewals += [
-                MembershipRenewal(membership_id=pk, period_start=start, period_end=end, by=None)
-                for pk in pks
-            ]
-        MembershipRenewal.objects.bulk_create(renewals)
-        memberships = Membership.objects.filter(pk__in=[pk for pk, _end in claimed])
-        for membership in memberships.select_related("organisation").order_by("pk"):
-            tell_representatives(
-                membership.organisation,
-                template="members/email/renewed",
-                context={
-                    "membership": membership,
-                    "period_start": membership.period_start,
-                    "period_end": membership.period_end,
-                },
-                purpose=f"members.renewed:{membership.pk}:{membership.period_start.isoformat()}",
-            )
-    return len(claimed)

@@ -1,14 +1,16 @@
 """The yearly renewal: set-based, idempotent, once per membership per period."""
 
 import datetime
+import threading
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.urls import reverse
 
+from core.emails import BulkEmails, Recipient
 from core.models import OutboxMessage
-from members import services
 from members.models import (
     EndReason,
     Membership,
@@ -16,6 +18,7 @@ from members.models import (
     MembershipRenewal,
     MembershipStatus,
 )
+from members.services import renewal as services
 from tests import factories
 from tests.concurrency import race
 from tests.factories import with_totp
@@ -36,6 +39,12 @@ def member(started_on=JOINED, **fields) -> Membership:
 
 def renewal_emails():
     return OutboxMessage.objects.filter(purpose__startswith="members.renewed:")
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run the after-commit hooks (the outbox's deliveries) of what the block commits."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 def period(membership: Membership) -> tuple[datetime.date, datetime.date]:
@@ -66,7 +75,7 @@ def test_a_due_membership_is_renewed_for_one_more_year_with_a_record_and_an_emai
     assert len(outbox) == 1
     assert outbox[0].to == [representative.user.email]
     assert "membership is renewed" in outbox[0].subject
-    assert "10 March 2026" in outbox[0].body or "March 10, 2026" in outbox[0].body
+    assert "10 March 2026" in outbox[0].body or "10 March 2026" in outbox[0].body
 
 
 def test_a_membership_is_not_due_on_the_last_day_of_its_period(outbox):
@@ -130,16 +139,16 @@ def test_a_period_starting_on_29_february_renews_as_yearly_period_says(outbox):
 
 def test_a_failure_between_batches_keeps_the_first_and_the_next_run_finishes(outbox, monkeypatch):
     memberships = [member() for _ in range(4)]
-    told = services.tell_representatives
+    write = BulkEmails.write
     calls = []
 
-    def failing_on_the_second_batch(*args, **kwargs):
+    def failing_on_the_second_batch(emails):
         calls.append(1)
-        if len(calls) > 2:
+        if len(calls) > 1:
             raise RuntimeError("worker died")
-        told(*args, **kwargs)
+        write(emails)
 
-    monkeypatch.setattr(services, "tell_representatives", failing_on_the_second_batch)
+    monkeypatch.setattr(BulkEmails, "write", failing_on_the_second_batch)
     with pytest.raises(RuntimeError, match="worker died"):
         services.renew_due_memberships(on=ANNIVERSARY, batch_size=2)
 
@@ -155,7 +164,7 @@ def test_a_failure_between_batches_keeps_the_first_and_the_next_run_finishes(out
     ]
     assert renewal_emails().count() == 2
 
-    monkeypatch.setattr(services, "tell_representatives", told)
+    monkeypatch.setattr(BulkEmails, "write", write)
     assert services.renew_due_memberships(on=ANNIVERSARY, batch_size=2).renewed == 2
 
     assert all(period(m)[0] == ANNIVERSARY for m in memberships)
@@ -169,7 +178,8 @@ def test_the_command_dry_run_changes_nothing_and_prints_the_summary(outbox, caps
 
     call_command("renew_memberships", "--date", "2026-03-10", "--dry-run")
 
-    assert "renewed 1, ended 0, skipped 0" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Dry run, nothing changed: renewed 1, ended 0, skipped 0" in out
     assert period(membership) == (JOINED, datetime.date(2026, 3, 9))
     assert not MembershipRenewal.objects.exists()
     assert not renewal_emails().exists()
@@ -241,3 +251,272 @@ def test_two_runs_at_once_renew_each_membership_once_with_one_email(postgres, ou
     assert renewal_emails().count() == 12
     assert len({m.purpose for m in renewal_emails()}) == 12
     assert len(outbox) == 12
+
+
+# --- Ending instead of renewing: flagged as no longer qualifying, or resigning.
+
+
+def flagged(membership: Membership, reason: str = "The city merged into a metropolis.") -> None:
+    membership.not_qualifying_since = datetime.date(2026, 1, 5)
+    membership.not_qualifying_reason = reason
+    membership.save(update_fields=["not_qualifying_since", "not_qualifying_reason"])
+
+
+def resigning(membership: Membership, note: str = "Our programme closes this year.") -> None:
+    membership.resigns_at_period_end = True
+    membership.resignation_note = note
+    membership.save(update_fields=["resigns_at_period_end", "resignation_note"])
+
+
+def ended_emails():
+    return OutboxMessage.objects.filter(purpose__startswith="members.ended:")
+
+
+def test_a_membership_flagged_as_no_longer_qualifying_ends_on_its_renewal_date_and_is_told(
+    outbox, committed
+):
+    membership = member()
+    representative = membership.organisation.representatives.get()
+    flagged(membership)
+
+    with committed():
+        summary = services.renew_due_memberships(on=ANNIVERSARY + datetime.timedelta(days=2))
+
+    assert summary == services.RenewalSummary(renewed=0, ended=1, skipped=0)
+    membership.refresh_from_db()
+    assert (membership.status, membership.ended_on, membership.end_reason) == (
+        MembershipStatus.ENDED,
+        ANNIVERSARY,  # its renewal date, not the day the job ran
+        EndReason.NO_LONGER_QUALIFIES,
+    )
+    assert membership.end_note == "The city merged into a metropolis."
+    assert period(membership) == (JOINED, datetime.date(2026, 3, 9))  # not renewed
+    change = membership.status_changes.order_by("pk").last()
+    assert (change.to_status, change.actor) == (MembershipStatus.ENDED, None)
+    assert not MembershipRenewal.objects.exists()
+    assert not renewal_emails().exists()
+    assert [m.purpose for m in ended_emails()] == [f"members.ended:{membership.pk}"]
+    assert len(outbox) == 1
+    assert outbox[0].to == [representative.user.email]
+    assert "your membership of the Centre has ended" in outbox[0].subject
+    assert membership.organisation.name in outbox[0].subject
+    assert "No longer meets the qualifications" in outbox[0].body
+    assert "The city merged into a metropolis." in outbox[0].body
+    assert "10 March 2026" in outbox[0].body or "10 March 2026" in outbox[0].body
+
+
+def test_a_membership_resigning_at_the_end_of_its_period_ends_on_its_renewal_date(
+    outbox, committed
+):
+    membership = member()
+    resigning(membership)
+
+    with committed():
+        summary = services.renew_due_memberships(on=ANNIVERSARY)
+
+    assert summary == services.RenewalSummary(renewed=0, ended=1, skipped=0)
+    membership.refresh_from_db()
+    assert (membership.status, membership.ended_on, membership.end_reason) == (
+        MembershipStatus.ENDED,
+        ANNIVERSARY,
+        EndReason.RESIGNED,
+    )
+    assert membership.end_note == "Our programme closes this year."
+    assert membership.resigns_at_period_end is False
+    assert not MembershipRenewal.objects.exists()
+    assert len(outbox) == 1
+    assert "Resigned" in outbox[0].body
+    assert "Our programme closes this year." in outbox[0].body
+
+
+def test_a_membership_both_flagged_and_resigning_ends_for_the_staff_reason(outbox, committed):
+    membership = member()
+    flagged(membership, "Dissolved by decree.")
+    resigning(membership)
+
+    with committed():
+        services.renew_due_memberships(on=ANNIVERSARY)
+
+    membership.refresh_from_db()
+    assert (membership.end_reason, membership.end_note) == (
+        EndReason.NO_LONGER_QUALIFIES,
+        "Dissolved by decree.",
+    )
+    assert len(outbox) == 1
+
+
+def test_a_flagged_membership_is_not_ended_before_its_renewal_date(outbox, committed):
+    membership = member()
+    flagged(membership)
+
+    summary = services.renew_due_memberships(on=ANNIVERSARY - datetime.timedelta(days=1))
+
+    assert summary == services.RenewalSummary(renewed=0, ended=0, skipped=0)
+    membership.refresh_from_db()
+    assert membership.status == MembershipStatus.ACTIVE
+    assert outbox == []
+
+
+def test_ending_and_renewing_in_one_run_are_counted_apart_and_a_rerun_does_nothing(
+    outbox, committed
+):
+    renewing = [member() for _ in range(3)]
+    ending = [member() for _ in range(2)]
+    flagged(ending[0])
+    resigning(ending[1])
+
+    with committed():
+        first = services.renew_due_memberships(on=ANNIVERSARY, batch_size=2)
+        second = services.renew_due_memberships(on=ANNIVERSARY, batch_size=2)
+
+    assert first == services.RenewalSummary(renewed=3, ended=2, skipped=0)
+    assert second == services.RenewalSummary(renewed=0, ended=0, skipped=0)
+    assert all(period(m)[0] == ANNIVERSARY for m in renewing)
+    assert {Membership.objects.get(pk=m.pk).status for m in ending} == {MembershipStatus.ENDED}
+    assert renewal_emails().count() == 3
+    assert ended_emails().count() == 2
+    assert len(outbox) == 5
+
+
+def test_an_honorary_membership_past_its_period_is_neither_renewed_nor_ended(outbox, committed):
+    honorary = member(kind=MembershipKind.HONORARY)
+    flagged(honorary)
+
+    summary = services.renew_due_memberships(on=ANNIVERSARY + datetime.timedelta(days=400))
+
+    assert summary == services.RenewalSummary(renewed=0, ended=0, skipped=0)
+    honorary.refresh_from_db()
+    assert honorary.status == MembershipStatus.ACTIVE
+    assert period(honorary) == (JOINED, datetime.date(2026, 3, 9))
+    assert outbox == []
+
+
+def test_the_dry_run_counts_renewals_and_endings_and_changes_nothing(outbox, capsys):
+    member()
+    member(started_on=datetime.date(2024, 3, 10))  # two periods behind
+    flagged(member())
+
+    summary = services.renew_due_memberships(on=ANNIVERSARY, dry_run=True)
+    call_command("renew_memberships", "--date", "2026-03-10", "--dry-run")
+
+    assert summary == services.RenewalSummary(renewed=3, ended=1, skipped=0)
+    assert "Dry run, nothing changed: renewed 3, ended 1, skipped 0" in capsys.readouterr().out
+    assert not MembershipRenewal.objects.exists()
+    assert Membership.objects.filter(status=MembershipStatus.ENDED).count() == 0
+    assert not OutboxMessage.objects.exists()
+    # The real run does what the dry run said.
+    assert services.renew_due_memberships(on=ANNIVERSARY) == summary
+
+
+def test_the_renewal_confirmation_links_the_membership_page(outbox, committed):
+    member()
+
+    with committed():
+        services.renew_due_memberships(on=ANNIVERSARY)
+
+    assert len(outbox) == 1
+    assert django_settings.SITE_URL.rstrip("/") + reverse("members:membership") in outbox[0].body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_membership_another_run_holds_is_skipped_and_counted_then_renewed_next_time(
+    postgres, outbox
+):
+    held, free = member(), member()
+    locked, release = threading.Event(), threading.Event()
+
+    def another_run_holding_it() -> None:
+        try:
+            with transaction.atomic():
+                Membership.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=another_run_holding_it)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        summary = services.renew_due_memberships(on=ANNIVERSARY)
+    finally:
+        release.set()
+        thread.join(10)
+
+    assert summary == services.RenewalSummary(renewed=1, ended=0, skipped=1)
+    assert period(free)[0] == ANNIVERSARY
+    assert period(held)[0] == JOINED
+    assert services.renew_due_memberships(on=ANNIVERSARY) == services.RenewalSummary(1, 0, 0)
+    assert period(held)[0] == ANNIVERSARY
+    assert renewal_emails().count() == 2
+
+
+def test_the_batch_writes_the_same_email_as_send_to_user_in_the_recipient_s_language(outbox):
+    from core.emails import send_to_user
+
+    organisation = factories.OrganisationFactory(name="Ville & Cie <Est>")
+    person = factories.UserFactory(first_name="Zoë", last_name="O'Brien", language="fr")
+    representative = Recipient(
+        email=person.email, name=person.get_full_name(), language=person.language
+    )
+    dates = {
+        "period_start": ANNIVERSARY,
+        "period_end": datetime.date(2027, 3, 9),
+        "url": "https://portal.example.org/members/membership/",
+    }
+    send_to_user(
+        template="members/email/renewed",
+        user=person,
+        context={"organisation": organisation, **dates},
+        purpose="one",
+    )
+    emails = BulkEmails("members/email/renewed")
+    emails.add(
+        to=representative,
+        purpose="batch",
+        shared=dates,
+        personal={"organisation.name": organisation.name},
+    )
+    emails.write()
+
+    one, batch = (OutboxMessage.objects.get(purpose=p) for p in ("one", "batch"))
+    fields = ("to", "language", "subject", "body", "html_body", "from_email", "sensitive")
+    assert [getattr(batch, f) for f in fields] == [getattr(one, f) for f in fields]
+    assert (batch.status, batch.reply_to, batch.attachments) == ("pending", [], [])
+    assert batch.headers["Message-ID"] != one.headers["Message-ID"]
+    assert "Ville & Cie <Est>" in batch.body and "Zoë O'Brien" in batch.body
+    assert batch.language == "fr"
+
+
+def test_a_purpose_already_queued_for_a_recipient_is_not_queued_again_by_the_batch(outbox):
+    person = factories.UserFactory()
+    to = Recipient(person.email.upper(), "A B", "en")
+    for _ in range(2):
+        emails = BulkEmails("members/email/renewed")
+        emails.add(
+            to=to,
+            purpose="members.renewed:1:2026-03-10",
+            shared={"period_start": ANNIVERSARY, "period_end": ANNIVERSARY, "url": ""},
+            personal={"organisation.name": "Org"},
+        )
+        emails.write()
+
+    assert OutboxMessage.objects.filter(purpose="members.renewed:1:2026-03-10").count() == 1
+
+
+def test_a_template_that_transforms_a_personal_value_is_refused(settings, tmp_path):
+    (tmp_path / "members" / "email").mkdir(parents=True)
+    (tmp_path / "members" / "email" / "shout_subject.txt").write_text("Hi")
+    (tmp_path / "members" / "email" / "shout_body.txt").write_text("{{ organisation.name|upper }}")
+    templates = [dict(engine) for engine in settings.TEMPLATES]
+    templates[0]["DIRS"] = [tmp_path, *templates[0]["DIRS"]]
+    settings.TEMPLATES = templates
+    emails = BulkEmails("members/email/shout")
+
+    with pytest.raises(ValueError, match="changed by the template"):
+        emails.add(
+            to=Recipient("a@example.org", "A", "en"),
+            purpose="x",
+            shared={},
+            personal={"organisation.name": "Org"},
+        )

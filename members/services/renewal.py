@@ -1,0 +1,375 @@
+"""The yearly renewal and its notices: set-based daily jobs, safe to run twice or at once.
+
+- ``send_renewal_notices``: thirty days before a general membership renews, its representatives
+  are asked to confirm that the representative still qualifies and the details are right, or
+  to say what changed (one notice per membership per renewal date, a database constraint).
+- ``renew_due_memberships``: on its renewal date a general membership is renewed for one more
+  year (one renewal record per membership per period, a database constraint), or, flagged as
+  no longer qualifying or resigning at the end of the period, it ends.
+
+Both work batch by batch, each batch one transaction: they lock the rows no other run holds
+(``SELECT ... FOR UPDATE SKIP LOCKED``), change them with a few statements, and write the
+emails to the outbox in the same transaction, each with a purpose key that makes a second copy
+impossible. A row changed is no longer selected, so a second run, or a second worker at the
+same time, finds nothing left to do; a run that dies mid-way has committed its finished
+batches, and the next run does the rest.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from django.db import transaction
+from django.db.models import Count, DateField, Exists, ExpressionWrapper, F, OuterRef
+from django.urls import reverse
+
+from core.emails import BulkEmails, Recipient, absolute_url
+from members.models import (
+    EndReason,
+    Membership,
+    MembershipEvent,
+    MembershipEventKind,
+    MembershipKind,
+    MembershipQuerySet,
+    MembershipRenewal,
+    RenewalNotice,
+    Representative,
+    yearly_period,
+)
+from members.services import end_membership
+
+RENEWAL_BATCH_SIZE = 500
+NOTICE_DAYS = 30
+ONE_DAY = datetime.timedelta(days=1)
+
+Progress = Callable[[int], object] | None
+
+
+class RenewalSummary(NamedTuple):
+    """What one run of the renewal did.
+
+    ``renewed``: renewal records written (a membership more than a year behind counts once per
+    period). ``ended``: memberships that ended on their renewal date, flagged as no longer
+    qualifying or resigning. ``skipped``: memberships still due when the run finished because
+    another run held them locked at that moment; that run renews or ends them.
+    """
+
+    renewed: int
+    ended: int
+    skipped: int
+
+
+def _periods_behind(period_end: datetime.date, on: datetime.date) -> int:
+    """How many yearly renewals bring a period that ends on ``period_end`` up to ``on``."""
+    count = 0
+    while period_end < on:
+        period_end = yearly_period(period_end + ONE_DAY)[1]
+        count += 1
+    return count
+
+
+class Claimed(NamedTuple):
+    """A membership locked for this batch: what the jobs need of it."""
+
+    pk: int
+    organisation_id: int | None
+    period_end: datetime.date
+    ends_at_renewal: bool
+
+
+def _claim(memberships: MembershipQuerySet, after: int, batch_size: int) -> list[Claimed]:
+    """The next batch after ``after`` (by id), locked; rows other runs hold are left to them."""
+    rows = (
+        memberships.filter(pk__gt=after)
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "organisation_id",
+            "period_end",
+            "not_qualifying_since",
+            "resigns_at_period_end",
+        )[:batch_size]
+    )
+    return [
+        Claimed(pk, organisation_id, period_end, flagged is not None or resigning)
+        for pk, organisation_id, period_end, flagged, resigning in rows
+    ]
+
+
+def _in_batches(
+    memberships: MembershipQuerySet,
+    batch: Callable[[list[Claimed]], None],
+    *,
+    batch_size: int,
+    again: bool,
+    progress: Progress,
+) -> None:
+    """Claim and handle ``memberships`` batch by batch, each in a transaction of its own.
+
+    Walks them in order of id (each claim starts after the last one, so it never reads the
+    rows already done again). ``again``: a handled row may still be selected (a membership
+    more than a year behind): walk again from the start until a walk claims nothing.
+    """
+    after, claimed_in_walk = 0, False
+    while True:
+        with transaction.atomic():
+            claimed = _claim(memberships, after, batch_size)
+            if claimed:
+                batch(claimed)
+        if not claimed:
+            if not (again and claimed_in_walk):
+                return
+            after, claimed_in_walk = 0, False
+            continue
+        after, claimed_in_walk = claimed[-1].pk, True
+        if progress is not None:
+            progress(len(claimed))
+
+
+class Addressee(NamedTuple):
+    """A current representative, as an email needs them."""
+
+    recipient: Recipient
+    organisation_name: str
+
+
+def _representatives(organisation_ids: Iterable[int | None]) -> dict[int, list[Addressee]]:
+    """The current representatives of these organisations, in one query."""
+    found: dict[int, list[Addressee]] = defaultdict(list)
+    wanted = {pk for pk in organisation_ids if pk is not None}
+    rows = (
+        Representative.objects.current()
+        .filter(organisation_id__in=wanted)
+        .order_by("pk")
+        .values_list(
+            "organisation_id",
+            "organisation__name",
+            "user__email",
+            "user__first_name",
+            "user__last_name",
+            "user__language",
+        )
+    )
+    for organisation_id, organisation_name, email, first, last, language in rows:
+        name = f"{first} {last}".strip() or email
+        found[organisation_id].append(
+            Addressee(Recipient(email, name, language), organisation_name)
+        )
+    return found
+
+
+# --- The renewal -------------------------------------------------------------------------
+
+
+def renew_due_memberships(
+    *,
+    on: datetime.date,
+    batch_size: int = RENEWAL_BATCH_SIZE,
+    dry_run: bool = False,
+    progress: Progress = None,
+) -> RenewalSummary:
+    """Renew every general membership due on ``on`` for one more year (the daily job).
+
+    A membership is due once ``on`` reaches its renewal date, the day after its period ends.
+    Renewed: its period moves a year on, a renewal record is kept and its representatives get
+    a confirmation. A membership more than a year behind is renewed period by period, one
+    record and one email each. Flagged as no longer qualifying, or resigning at the end of the
+    period, it ends instead, on its renewal date, with the staff's reason (the flag wins) or
+    the member's note, and the member is told. Honorary memberships need no renewal.
+
+    Idempotent: a second run the same day, or a second worker at the same time, finds nothing
+    left (``skipped`` counts the memberships another run held locked when this one finished).
+    A run that fails between batches keeps the batches it finished; the next does the rest.
+
+    ``dry_run``: count what would be renewed and ended, and change nothing. It takes no locks,
+    so it skips nothing (``skipped`` is 0). ``progress`` is called with the number of
+    memberships handled after each batch.
+    """
+    due = Membership.objects.due_for_renewal(on)
+    if dry_run:
+        return _dry_run(due, on=on, progress=progress)
+    counts = {"renewed": 0, "ended": 0}
+
+    def batch(claimed: list[Claimed]) -> None:
+        renewed, ended = _renew_or_end(claimed)
+        counts["renewed"] += renewed
+        counts["ended"] += ended
+
+    _in_batches(due, batch, batch_size=batch_size, again=True, progress=progress)
+    return RenewalSummary(renewed=counts["renewed"], ended=counts["ended"], skipped=due.count())
+
+
+def _dry_run(due: MembershipQuerySet, *, on: datetime.date, progress: Progress) -> RenewalSummary:
+    ended = due.ending_at_renewal().count()
+    per_end = due.renewing().order_by().values_list("period_end").annotate(n=Count("pk"))
+    renewals = sum(n * _periods_behind(period_end, on) for period_end, n in per_end)
+    if progress is not None:
+        progress(due.count())
+    return RenewalSummary(renewed=renewals, ended=ended, skipped=0)
+
+
+def _renew_or_end(claimed: list[Claimed]) -> tuple[int, int]:
+    """One batch, locked, in the caller's transaction: (renewed, ended)."""
+    renewing = [m for m in claimed if not m.ends_at_renewal]
+    ending = [m.pk for m in claimed if m.ends_at_renewal]
+    for membership in Membership.objects.filter(pk__in=ending).order_by("pk"):
+        _end_at_renewal(membership)
+    if renewing:
+        _renew(renewing)
+    return len(renewing), len(ending)
+
+
+def _end_at_renewal(membership: Membership) -> None:
+    if membership.is_flagged_not_qualifying:
+        reason, note = EndReason.NO_LONGER_QUALIFIES, membership.not_qualifying_reason
+    else:
+        reason, note = EndReason.RESIGNED, membership.resignation_note
+    end_membership(
+        membership=membership,
+        reason=reason,
+        note=note,
+        on=membership.period_end + ONE_DAY,
+        by=None,
+        tell=True,
+    )
+
+
+def _renew(memberships: list[Claimed]) -> None:
+    """Move each period a year on, record the renewals and queue the confirmations."""
+    by_end: dict[datetime.date, list[Claimed]] = defaultdict(list)
+    for membership in memberships:
+        by_end[membership.period_end].append(membership)
+    emails = BulkEmails("members/email/renewed")
+    url = absolute_url(reverse("members:membership"))
+    representatives = _representatives(m.organisation_id for m in memberships)
+    for old_end, group in by_end.items():
+        start, end = yearly_period(old_end + ONE_DAY)
+        pks = [m.pk for m in group]
+        # Only rows still at that period move: the lock holds them, the condition says so.
+        moved = Membership.objects.filter(pk__in=pks, period_end=old_end).update(
+            period_start=start, period_end=end
+        )
+        MembershipRenewal.objects.bulk_create(
+            MembershipRenewal(membership_id=pk, period_start=start, period_end=end, by=None)
+            for pk in pks
+        )
+        if moved != len(pks):
+            raise RuntimeError("A claimed membership moved under its lock.")
+        shared = {"period_start": start, "period_end": end, "url": url}
+        for membership in group:
+            for to in representatives.get(membership.organisation_id or 0, []):
+                emails.add(
+                    to=to.recipient,
+                    purpose=f"members.renewed:{membership.pk}:{start.isoformat()}",
+                    shared=shared,
+                    personal={"organisation.name": to.organisation_name},
+                )
+    emails.write()
+
+
+# --- The notices, thirty days ahead ------------------------------------------------------
+
+
+def coming_up_for_renewal(on: datetime.date) -> MembershipQuerySet:
+    """General memberships that renew within ``NOTICE_DAYS`` after ``on`` (``on`` excluded),
+    will renew (not flagged, not resigning), and have no notice for that renewal date yet."""
+    has_notice = RenewalNotice.objects.filter(
+        membership=OuterRef("pk"),
+        renews_on=ExpressionWrapper(OuterRef("period_end") + ONE_DAY, output_field=DateField()),
+    )
+    return (
+        Membership.objects.current()
+        .filter(kind=MembershipKind.GENERAL)
+        .renewing()
+        .filter(period_end__gte=on, period_end__lt=on + datetime.timedelta(days=NOTICE_DAYS))
+        .filter(~Exists(has_notice))
+    )
+
+
+def send_renewal_notices(
+    *,
+    on: datetime.date,
+    batch_size: int = RENEWAL_BATCH_SIZE,
+    dry_run: bool = False,
+    progress: Progress = None,
+) -> int:
+    """Send the renewal notice of every membership that renews within thirty days of ``on``.
+
+    Each gets a notice (one per membership per renewal date, a database constraint), a line in
+    its history, and an email to its current representatives: it renews on that date; confirm
+    in one click that the representative still qualifies and the details are right, or say
+    what changed. A membership flagged as no longer qualifying, or resigning, gets none; nor
+    does an honorary one. Returns how many notices were sent (would be, with ``dry_run``).
+
+    Idempotent like the renewal: a membership with its notice is no longer selected, and the
+    insert skips one another run wrote first, sending nothing for it.
+    """
+    coming = coming_up_for_renewal(on)
+    if dry_run:
+        count = coming.count()
+        if progress is not None:
+            progress(count)
+        return count
+    sent = 0
+
+    def batch(claimed: list[Claimed]) -> None:
+        nonlocal sent
+        sent += _notify(claimed)
+
+    _in_batches(coming, batch, batch_size=batch_size, again=False, progress=progress)
+    return sent
+
+
+def _notify(claimed: list[Claimed]) -> int:
+    """Write the notices of one batch; email only for those this run wrote."""
+    renews_on = {m.pk: m.period_end + ONE_DAY for m in claimed}
+    # Asked again under the lock, in a statement of its own: a run that claimed these rows
+    # before us and has committed since wrote their notices; the claim's snapshot may not show
+    # them, this query does. No other run can write them now: we hold the rows.
+    already = set(
+        RenewalNotice.objects.filter(membership_id__in=renews_on)
+        .filter(
+            renews_on=ExpressionWrapper(
+                F("membership__period_end") + ONE_DAY, output_field=DateField()
+            )
+        )
+        .values_list("membership_id", flat=True)
+    )
+    notices = RenewalNotice.objects.bulk_create(
+        RenewalNotice(membership_id=pk, renews_on=day)
+        for pk, day in renews_on.items()
+        if pk not in already
+    )
+    written = {notice.membership_id: notice.pk for notice in notices}
+    if not written:
+        return 0
+    memberships = [m for m in claimed if m.pk in written]
+    MembershipEvent.objects.bulk_create(
+        MembershipEvent(
+            membership_id=m.pk,
+            kind=MembershipEventKind.NOTICE_SENT,
+            note=renews_on[m.pk].isoformat(),
+        )
+        for m in memberships
+    )
+    # The link answers the notice for the member: kept from the staff's view of the outbox.
+    emails = BulkEmails("members/email/renewal_notice", sensitive=True)
+    url = absolute_url(reverse("members:membership"))
+    representatives = _representatives(m.organisation_id for m in memberships)
+    for membership in memberships:
+        notice = RenewalNotice(pk=written[membership.pk], renews_on=renews_on[membership.pk])
+        answer_url = absolute_url(reverse("members:renewal_notice", args=[notice.answer_token()]))
+        for to in representatives.get(membership.organisation_id or 0, []):
+            emails.add(
+                to=to.recipient,
+                purpose=f"members.renewal-notice:{membership.pk}:{notice.renews_on.isoformat()}",
+                shared={"renews_on": notice.renews_on, "url": url},
+                personal={
+                    "organisation.name": to.organisation_name,
+                    "answer_url": answer_url,
+                },
+            )
+    emails.write()
+    return len(memberships)
