@@ -1,17 +1,101 @@
-from django.contrib import admin
-from django.db import models
+"""Staff and Board screens for organisations, representatives and memberships.
+
+The staff act on a membership through the buttons on its page (flag, clear the flag, put a
+dismissal to the Board), on the changes of representative through the queue's buttons, and
+find members through the list's filters, its CSV export and the renewal report.
+"""
+
+import datetime
+from collections.abc import Iterator
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, models, transaction
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
-from core.admin_site import StatusHistoryInline, StatusHistoryView
+from accounts.models import User
+from accounts.services import invite_person
+from core.admin_site import (
+    FilterWithDefault,
+    ShowsFiltersInUse,
+    StatusHistoryInline,
+    StatusHistoryView,
+)
+from core.csv_export import csv_lines, streamed_csv
+from core.http import SignedInRequest
+from core.templatetags.portal_time import when
 
+from . import services
 from .models import (
+    Category,
+    EndReason,
     Membership,
+    MembershipEvent,
+    MembershipKind,
     MembershipRenewal,
+    MembershipStatus,
     MembershipStatusChange,
     Organisation,
+    RenewalNotice,
     Representative,
+    RepresentativeChange,
+    RepresentativeChangeStatus,
     RepresentativeStatusChange,
 )
+from .regions import countries_in, region_choices, region_name, region_of
+from .reports import membership_report
+from .services import staff
+
+
+def is_staff(request: HttpRequest) -> bool:
+    return bool(getattr(request.user, "is_centre_staff", False))
+
+
+def posted(request: HttpRequest):
+    """The form's data on a POST (even an empty one: a button alone), else unbound."""
+    return request.POST if request.method == "POST" else None
+
+
+def add_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal, next to the field it names when the form has it, else on top."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def default_deadline() -> datetime.datetime:
+    return (timezone.localtime() + datetime.timedelta(days=14)).replace(
+        hour=17, minute=0, second=0, microsecond=0
+    )
+
+
+class DeadlineField(forms.DateTimeField):
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("The vote closes on"))
+        kwargs.setdefault(
+            "help_text",
+            _("Montréal time. Directors who have not voted are reminded 48 hours before."),
+        )
+        super().__init__(input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], **kwargs)
+
+
+# --- inlines ------------------------------------------------------------------------------
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -42,6 +126,18 @@ class RenewalInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("by")
 
 
+class EventInline(ReadOnlyInline):
+    """What happened without a change of status: flags, notices, resignations, dismissals."""
+
+    model = MembershipEvent
+    show_change_link = False
+    fields = readonly_fields = ("at", "kind", "by", "note")
+    verbose_name_plural = _("History: flags, notices, resignations, changes of representative")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+
 class RepresentativeHistoryInline(StatusHistoryInline):
     model = RepresentativeStatusChange
     verbose_name_plural = _("History: designation, changes of title or qualification, end")
@@ -61,6 +157,7 @@ class RepresentativeInline(ReadOnlyInline):
 
 class MembershipInline(ReadOnlyInline):
     model = Membership
+    fk_name = "organisation"
     fields = readonly_fields = (
         "kind",
         "status",
@@ -108,30 +205,959 @@ class RepresentativeAdmin(admin.ModelAdmin):
         return False
 
 
+# The statutory categories in a word or two, so that the list fits a 1280 px screen.
+SHORT_CATEGORY = {
+    Category.CITY: _("City or region"),
+    Category.NGO: _("NGO"),
+    Category.INSTITUTE: _("Institute, university or government"),
+    Category.PRIVATE: _("Private sector"),
+}
+
+# --- the membership list's filters -----------------------------------------------------------
+
+ENDED_PREFIX = "ended-"
+
+
+class MembershipStatusFilter(FilterWithDefault):
+    """Staff land on the current members; the ended ones are found by why they ended."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("active", _("Current")),
+            ("ended", _("Ended (any reason)")),
+            *[(f"{ENDED_PREFIX}{r.value}", r.label) for r in EndReason],
+            ("all", _("All")),
+        ]
+
+    def default_value(self) -> str:
+        return "active"
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "active":
+            return queryset.filter(status=MembershipStatus.ACTIVE)
+        if value == "ended":
+            return queryset.filter(status=MembershipStatus.ENDED)
+        if value and value.startswith(ENDED_PREFIX):
+            return queryset.filter(
+                status=MembershipStatus.ENDED, end_reason=value.removeprefix(ENDED_PREFIX)
+            )
+        return queryset
+
+
+class CategoryFilter(admin.SimpleListFilter):
+    title = _("category")
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        return [*Category.choices, ("person", _("A person (honorary)"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "person":
+            return queryset.filter(organisation__isnull=True)
+        if value in Category.values:
+            return queryset.filter(organisation__category=value)
+        return queryset
+
+
+def countries_in_use() -> list[str]:
+    """The countries organisations are in, each read once from the (country, category) index.
+
+    A loose index scan: ``SELECT DISTINCT`` would read every organisation (tens of milliseconds at
+    100,000); this jumps from one country to the next, a few hundred index probes at most.
+    """
+    table = connection.ops.quote_name(Organisation._meta.db_table)
+    sql = f"""
+        WITH RECURSIVE found(country) AS (
+            SELECT MIN(country) FROM {table}
+            UNION ALL
+            SELECT (SELECT MIN(country) FROM {table} WHERE country > found.country)
+            FROM found WHERE found.country IS NOT NULL
+        )
+        SELECT country FROM found WHERE country IS NOT NULL
+    """  # noqa: S608 - the table name comes from the model, nothing from the request
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]
+
+
+class CountryFilter(admin.SimpleListFilter):
+    """The countries members' organisations are in, by their name in the page's language."""
+
+    title = _("country")
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        return sorted(
+            ((code, countries.name(code)) for code in countries_in_use()), key=lambda c: c[1]
+        )
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value:
+            return queryset.filter(organisation__country=value)
+        return queryset
+
+
+class RegionFilter(admin.SimpleListFilter):
+    title = _("region")
+    parameter_name = "region"
+
+    def lookups(self, request, model_admin):
+        return region_choices()
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value:
+            return queryset.filter(organisation__country__in=countries_in(value))
+        return queryset
+
+
+class RenewalDueFilter(admin.SimpleListFilter):
+    title = _("renewal due")
+    parameter_name = "renews_within"
+
+    def lookups(self, request, model_admin):
+        return [(str(days), _("within %(days)d days") % {"days": days}) for days in (30, 60, 90)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value not in ("30", "60", "90"):
+            return queryset
+        # It renews the day after its period ends: on or before today + N days.
+        last_day = timezone.localdate() + datetime.timedelta(days=int(value) - 1)
+        return queryset.filter(
+            status=MembershipStatus.ACTIVE,
+            kind=MembershipKind.GENERAL,
+            period_end__lte=last_day,
+        )
+
+
+def unanswered_notice() -> Exists:
+    """An unanswered renewal notice for the membership's coming renewal."""
+    return Exists(
+        RenewalNotice.objects.awaiting_answer(timezone.localdate()).filter(
+            membership=OuterRef("pk")
+        )
+    )
+
+
+class RenewalNoticeFilter(admin.SimpleListFilter):
+    title = _("renewal notice")
+    parameter_name = "notice"
+
+    def lookups(self, request, model_admin):
+        return [("unanswered", _("sent, not answered"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unanswered":
+            return queryset.filter(unanswered_notice())
+        return queryset
+
+
+class EndsAtRenewalFilter(admin.SimpleListFilter):
+    title = _("ends at its renewal")
+    parameter_name = "ending"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("flagged", _("flagged as no longer qualifying")),
+            ("resigning", _("resigning at the end of the period")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "flagged":
+            return queryset.filter(not_qualifying_since__isnull=False)
+        if value == "resigning":
+            return queryset.filter(resigns_at_period_end=True)
+        return queryset
+
+
+# --- the membership's staff forms --------------------------------------------------------------
+
+
+class FlagForm(forms.Form):
+    NOW = "now"
+    AT_RENEWAL = "at_renewal"
+
+    reason = forms.CharField(
+        label=_("Why does the member no longer qualify?"),
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        help_text=_("The member is told this, as written."),
+    )
+    when = forms.ChoiceField(
+        label=_("The membership ends"),
+        widget=forms.RadioSelect,
+        choices=[
+            (AT_RENEWAL, _("on its renewal date: it is not renewed (the flag can be cleared)")),
+            (NOW, _("today")),
+        ],
+        initial=AT_RENEWAL,
+    )
+
+    def __init__(self, *args, membership: Membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        if membership.renews_on is None:
+            # An honorary membership never renews: it can only end now.
+            when = self.fields["when"]
+            assert isinstance(when, forms.ChoiceField)
+            when.choices = [(self.NOW, _("today"))]
+            self.fields["when"].initial = self.NOW
+
+
+class ClearFlagForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why is the flag cleared?"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text=_("Optional. The member is told the membership continues, with this note."),
+    )
+
+
+class DismissalForm(forms.Form):
+    cause = forms.CharField(
+        label=_("The grounds for dismissal"),
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        help_text=_(
+            "The member is told these grounds at once and may answer in writing before the vote."
+        ),
+    )
+    deadline = DeadlineField()
+
+
+class HonoraryForm(forms.Form):
+    EXISTING = "existing"
+    NEW = "new"
+    PERSON = "person"
+
+    who = forms.ChoiceField(
+        label=_("Who is proposed"),
+        widget=forms.RadioSelect,
+        choices=[
+            (EXISTING, _("An organisation already known to the portal")),
+            (NEW, _("A new organisation")),
+            (PERSON, _("A person, in their own name")),
+        ],
+        initial=EXISTING,
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=Organisation.objects.all(),
+        required=False,
+        help_text=_("Type part of its name. A current member cannot be proposed."),
+    )
+    name = forms.CharField(label=_("Name of the new organisation"), max_length=200, required=False)
+    category = forms.ChoiceField(
+        label=_("Statutory category"), choices=[("", "—"), *Category.choices], required=False
+    )
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    city = forms.CharField(label=_("City"), max_length=120, required=False)
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    details = forms.CharField(
+        label=_("Why the Board is asked"),
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        help_text=_("The directors read this; the person or organisation does not."),
+    )
+    deadline = DeadlineField()
+
+    REQUIRED = {
+        NEW: ("name", "category", "country", "city"),
+        PERSON: ("first_name", "last_name", "email"),
+        EXISTING: ("organisation",),
+    }
+
+    def __init__(self, *args, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        country, language = self.fields["country"], self.fields["language"]
+        assert isinstance(country, forms.ChoiceField) and isinstance(language, forms.ChoiceField)
+        country.choices = [("", "—"), *list(countries)]
+        language.choices = settings.LANGUAGES
+        self.fields["language"].initial = settings.LANGUAGE_CODE
+        organisation = self.fields["organisation"]
+        assert isinstance(organisation, forms.ModelChoiceField)
+        organisation.widget = AutocompleteSelect(
+            Membership._meta.get_field("organisation"), admin_site
+        )
+        organisation.widget.choices = organisation.choices
+
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data
+        who = cleaned.get("who")
+        for name in self.REQUIRED.get(who or "", ()):
+            if not cleaned.get(name) and name not in self.errors:
+                self.add_error(name, _("This field is required."))
+        organisation = cleaned.get("organisation")
+        if who == self.EXISTING and organisation and services.is_member(organisation):
+            self.add_error("organisation", _("This organisation is already a member."))
+        return cleaned
+
+
+class RefuseChangeForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why is the change refused?"),
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        help_text=_("The person who asked is told this, as written."),
+    )
+
+
+class ConfirmChangeForm(forms.Form):
+    """Nothing to fill in: the button confirms, with the details on the page."""
+
+
+# --- the CSV export -------------------------------------------------------------------------
+
+
+def _representative(membership: Membership) -> Representative | None:
+    standing = getattr(membership.organisation, "standing_representatives", None) or []
+    return standing[0] if standing else None
+
+
+def _rep(read):
+    def cell(membership: Membership) -> str:
+        representative = _representative(membership)
+        return read(representative) if representative is not None else ""
+
+    return cell
+
+
+CSV_COLUMNS = [
+    (_("member"), lambda m: m.holder_name),
+    (_("kind"), lambda m: m.get_kind_display()),
+    (_("status"), lambda m: m.get_status_display()),
+    (_("reason it ended"), lambda m: m.get_end_reason_display()),
+    (_("ended on"), lambda m: m.ended_on.isoformat() if m.ended_on else ""),
+    (_("category"), lambda m: m.organisation.get_category_display() if m.organisation else ""),
+    (_("country"), lambda m: str(m.organisation.country.name) if m.organisation else ""),
+    (
+        _("region"),
+        lambda m: region_name(region_of(m.organisation.country)) if m.organisation else "",
+    ),
+    (_("member since"), lambda m: m.started_on.isoformat()),
+    (_("period starts"), lambda m: m.period_start.isoformat()),
+    (_("period ends"), lambda m: m.period_end.isoformat()),
+    (_("renews on"), lambda m: m.renews_on.isoformat() if m.renews_on else ""),
+    (
+        _("flagged as no longer qualifying on"),
+        lambda m: m.not_qualifying_since.isoformat() if m.not_qualifying_since else "",
+    ),
+    (_("representative"), _rep(lambda r: r.user.get_full_name())),
+    (_("representative's email"), _rep(lambda r: r.user.email)),
+    (_("representative's title"), _rep(lambda r: r.title)),
+    (_("representative's qualification"), _rep(lambda r: r.get_qualification_display())),
+    (_("designation accepted"), _rep(lambda r: gettext("yes") if r.is_current else gettext("no"))),
+]
+
+EXPORT_CHUNK = 1000
+
+
+def csv_rows(memberships: QuerySet[Membership]) -> Iterator[str]:
+    rows = memberships.select_related("organisation", "person").prefetch_related(
+        Prefetch(
+            "organisation__representatives",
+            queryset=Representative.objects.standing().select_related("user"),
+            to_attr="standing_representatives",
+        )
+    )
+    return csv_lines(rows.iterator(chunk_size=EXPORT_CHUNK), CSV_COLUMNS)
+
+
+# --- the membership admin -------------------------------------------------------------------
+
+
 @admin.register(Membership)
-class MembershipAdmin(StatusHistoryView, admin.ModelAdmin):
-    list_display = ["organisation", "kind", "status", "started_on", "period_end"]
-    list_filter = ["kind", "status", "organisation__category"]
-    list_select_related = ["organisation"]
-    search_fields = ["organisation__name"]
-    date_hierarchy = "started_on"
-    inlines = [StatusChangeInline, RenewalInline]
-    readonly_fields = [
-        "organisation",
+class MembershipAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
+    list_display = [
+        "holder",
+        "kind",
+        "status_shown",
+        "category_shown",
+        "country_shown",
+        "region_shown",
+        "started_on",
+        "renewal",
+    ]
+    list_filter = [
+        MembershipStatusFilter,
+        "kind",
+        CategoryFilter,
+        CountryFilter,
+        RegionFilter,
+        RenewalDueFilter,
+        RenewalNoticeFilter,
+        EndsAtRenewalFilter,
+    ]
+    list_select_related = ["organisation", "person"]
+    search_fields = ["organisation__name", "person__email", "person__last_name"]
+    # Newest members first: read from the index on started_on, with no sort of the whole table
+    # (an order on the organisation's name would sort every membership on each page).
+    ordering = ["-started_on", "-pk"]
+    show_full_result_count = False
+    # Counting every filter's choices would scan the table once per choice.
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+    inlines = [StatusChangeInline, RenewalInline, EventInline]
+    change_form_template = "admin/members/membership/change_form.html"
+    change_list_template = "admin/members/membership/change_list.html"
+    readonly_fields = (
+        "holder",
         "kind",
         "status",
         "started_on",
         "period_start",
         "period_end",
+        "renews_on_shown",
+        "not_qualifying_since",
+        "not_qualifying_reason",
+        "resigns_at_period_end",
         "ended_on",
         "end_reason",
         "end_note",
-    ]
+    )
+    fields = readonly_fields
 
-    def status_history(self, obj: Membership):
-        return obj.status_changes.all()
+    # --- columns -------------------------------------------------------------------------------
+    @admin.display(description=_("member"), ordering="organisation__name")
+    def holder(self, obj: Membership) -> str:
+        return obj.holder_name
 
+    @admin.display(description=_("status"), ordering="status")
+    def status_shown(self, obj: Membership) -> str:
+        if obj.is_active:
+            return obj.get_status_display()
+        return obj.get_end_reason_display() or obj.get_status_display()
+
+    @admin.display(description=_("category"), ordering="organisation__category")
+    def category_shown(self, obj: Membership) -> str:
+        if obj.organisation is None:
+            return gettext("A person")
+        short = SHORT_CATEGORY.get(Category(obj.organisation.category))
+        return str(short or obj.organisation.get_category_display())
+
+    @admin.display(description=_("country"), ordering="organisation__country")
+    def country_shown(self, obj: Membership) -> str:
+        if obj.organisation is None:
+            return "–"
+        return str(obj.organisation.country.name)  # type: ignore[attr-defined]
+
+    @admin.display(description=_("region"))
+    def region_shown(self, obj: Membership) -> str:
+        if obj.organisation is None:
+            return "–"
+        return region_name(region_of(obj.organisation.country)) or "–"
+
+    @admin.display(description=_("renewal"), ordering="period_end")
+    def renewal(self, obj: Membership, date_style: str = "SHORT_DATE_FORMAT") -> str:
+        def shown(value: datetime.date | None) -> str:
+            return date_format(value, date_style) if value else "–"
+
+        if not obj.is_active:
+            return gettext("ended on %(date)s") % {"date": shown(obj.ended_on)}
+        if obj.renews_on is None:
+            return gettext("no renewal")
+        if obj.is_flagged_not_qualifying:
+            return gettext("ends on %(date)s: no longer qualifies") % {"date": shown(obj.renews_on)}
+        if obj.resigns_at_period_end:
+            return gettext("ends on %(date)s: resigning") % {"date": shown(obj.renews_on)}
+        return shown(obj.renews_on)
+
+    @admin.display(description=_("renews on"))
+    def renews_on_shown(self, obj: Membership) -> str:
+        return self.renewal(obj, "DATE_FORMAT")
+
+    # --- permissions ---------------------------------------------------------------------------
     def has_add_permission(self, request) -> bool:
         # Memberships begin with the Board's decision on an application or an honorary
         # appointment; their status only moves through the membership services.
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def status_history(self, obj: Membership):
+        return obj.status_changes.all()
+
+    # --- pages ---------------------------------------------------------------------------------
+    def get_urls(self):
+        def view(name: str, route: str, func):
+            return path(route, self.admin_site.admin_view(func), name=f"members_membership_{name}")
+
+        return [
+            view("export_csv", "export.csv", self.export_csv_view),
+            view("report", "report/", self.report_view),
+            view("honorary", "propose-honorary/", self.honorary_view),
+            view("flag", "<int:pk>/flag/", self.flag_view),
+            view("clear_flag", "<int:pk>/clear-flag/", self.clear_flag_view),
+            view("dismiss", "<int:pk>/dismissal/", self.dismissal_view),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"title": gettext("Memberships"), "staff_tools": is_staff(request)}
+        return super().changelist_view(request, {**extra, **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        membership = self.get_object(request, object_id)
+        acts = bool(membership and is_staff(request) and membership.is_active)
+        organisation = membership.organisation if membership else None
+        extra = {
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+            "can_flag": acts and not membership.is_flagged_not_qualifying,  # type: ignore[union-attr]
+            "can_clear_flag": acts and membership.is_flagged_not_qualifying,  # type: ignore[union-attr]
+            "can_dismiss": acts and organisation is not None,
+            "representatives": list(organisation.representatives.standing().select_related("user"))
+            if organisation is not None
+            else [],
+        }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def _staff_membership(self, request: HttpRequest, pk: int) -> Membership:
+        if not is_staff(request):
+            raise PermissionDenied
+        return get_object_or_404(Membership.objects.select_related("organisation", "person"), pk=pk)
+
+    def _action_page(self, request, membership, form, title, button, intro="") -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "membership": membership,
+            "form": form,
+            "button": button,
+            "intro": intro,
+            "opts": self.model._meta,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/members/membership/action.html", context)
+
+    def _back(self, membership: Membership) -> HttpResponseRedirect:
+        return HttpResponseRedirect(
+            reverse("admin:members_membership_change", args=[membership.pk])
+        )
+
+    def flag_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
+        membership = self._staff_membership(request, pk)
+        form = FlagForm(posted(request), membership=membership)
+        if request.method == "POST" and form.is_valid():
+            end_now = form.cleaned_data["when"] == FlagForm.NOW
+            try:
+                staff.flag_not_qualifying(
+                    membership=membership,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    end_now=end_now,
+                )
+            except ValidationError as error:
+                add_errors(form, _renamed(error, {"end_now": "when"}))
+            else:
+                done = (
+                    gettext("The membership has ended; the member has been told.")
+                    if end_now
+                    else gettext(
+                        "The membership is flagged: it ends on its renewal date. "
+                        "The member has been told."
+                    )
+                )
+                self.message_user(request, done, messages.SUCCESS)
+                return self._back(membership)
+        return self._action_page(
+            request,
+            membership,
+            form,
+            gettext("%(name)s no longer qualifies") % {"name": membership.holder_name},
+            gettext("Record it and tell the member"),
+        )
+
+    def clear_flag_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
+        membership = self._staff_membership(request, pk)
+        form = ClearFlagForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            try:
+                staff.clear_not_qualifying(
+                    membership=membership, by=request.user, note=form.cleaned_data["note"]
+                )
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                self.message_user(
+                    request,
+                    gettext("The flag is cleared: the membership renews as usual."),
+                    messages.SUCCESS,
+                )
+                return self._back(membership)
+        return self._action_page(
+            request,
+            membership,
+            form,
+            gettext("Clear the flag on %(name)s") % {"name": membership.holder_name},
+            gettext("Clear the flag and tell the member"),
+            intro=membership.not_qualifying_reason,
+        )
+
+    def dismissal_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
+        membership = self._staff_membership(request, pk)
+        if membership.organisation is None:
+            raise PermissionDenied
+        form = DismissalForm(
+            posted(request),
+            initial={"deadline": default_deadline().strftime("%Y-%m-%dT%H:%M")},
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                ballot = services.propose_dismissal(
+                    organisation=membership.organisation,
+                    cause=form.cleaned_data["cause"],
+                    deadline=form.cleaned_data["deadline"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                add_errors(form, _renamed(error, {"details": "cause"}))
+            else:
+                self.message_user(
+                    request,
+                    gettext(
+                        "The vote is open until %(deadline)s; every director and the member "
+                        "have been emailed."
+                    )
+                    % {"deadline": when(ballot.deadline)},
+                    messages.SUCCESS,
+                )
+                return self._back(membership)
+        return self._action_page(
+            request,
+            membership,
+            form,
+            gettext("Put the dismissal of %(name)s to the Board")
+            % {"name": membership.holder_name},
+            gettext("Open the Board's vote"),
+        )
+
+    def honorary_view(self, request: SignedInRequest[User]) -> HttpResponse:
+        if not is_staff(request):
+            raise PermissionDenied
+        form = HonoraryForm(
+            posted(request),
+            admin_site=self.admin_site,
+            initial={"deadline": default_deadline().strftime("%Y-%m-%dT%H:%M")},
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                ballot = propose_honorary(form.cleaned_data, by=request.user)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                self.message_user(
+                    request,
+                    gettext("The vote is open until %(deadline)s; every director has been emailed.")
+                    % {"deadline": when(ballot.deadline)},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:board_ballot_change", args=[ballot.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Propose an honorary member"),
+            "form": form,
+            "opts": self.model._meta,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/members/membership/honorary.html", context)
+
+    def export_csv_view(self, request: HttpRequest) -> StreamingHttpResponse:
+        """The list as it is filtered and searched, every page of it, streamed."""
+        # Representatives' names and addresses in bulk: for the Centre's staff only.
+        if not is_staff(request) or not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        memberships = changelist.queryset.select_related(None).prefetch_related(None)
+        return streamed_csv(csv_rows(memberships), name="members")
+
+    def report_view(self, request: HttpRequest) -> HttpResponse:
+        if not is_staff(request):
+            raise PermissionDenied
+        report = membership_report()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Renewals and retention"),
+            "report": report,
+            "chart_data": report.chart_data(),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/members/membership/report.html", context)
+
+
+def _renamed(error: ValidationError, names: dict[str, str]) -> ValidationError:
+    """The service's field names, as the form calls them."""
+    if not hasattr(error, "error_dict"):
+        return error
+    return ValidationError({names.get(k, k): v for k, v in error.error_dict.items()})
+
+
+def propose_honorary(data: dict, *, by: User):
+    """Open the Board's vote on an honorary appointment, creating the organisation or the
+    person's account first (nothing is sent to them): all undone if the vote cannot open."""
+    who = data["who"]
+    with transaction.atomic():
+        if who == HonoraryForm.PERSON:
+            person, _link = invite_person(
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                language=data["language"] or "en",
+            )
+            return services.propose_honorary_person(
+                person=person, details=data["details"], deadline=data["deadline"], by=by
+            )
+        if who == HonoraryForm.NEW:
+            organisation = staff.create_organisation(
+                name=data["name"],
+                category=data["category"],
+                country=data["country"],
+                city=data["city"],
+                website=data["website"],
+                by=by,
+            )
+        else:
+            organisation = data["organisation"]
+        return services.propose_honorary_membership(
+            organisation=organisation, details=data["details"], deadline=data["deadline"], by=by
+        )
+
+
+# --- changes of representative ------------------------------------------------------------------
+
+
+class ChangeStatusFilter(FilterWithDefault):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [*RepresentativeChangeStatus.choices, ("all", _("All"))]
+
+    def default_value(self) -> str:
+        return RepresentativeChangeStatus.PENDING
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value in RepresentativeChangeStatus.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
+class StaffReadOnly:
+    """Read by those the roles let view it (the Centre's staff); changed only through the
+    services' buttons."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RepresentativeChange)
+class RepresentativeChangeAdmin(StaffReadOnly, ShowsFiltersInUse, admin.ModelAdmin):
+    list_display = [
+        "organisation",
+        "new_person",
+        "email",
+        "title",
+        "qualification",
+        "requested_by",
+        "requested_at",
+        "status",
+    ]
+    list_filter = [ChangeStatusFilter]
+    list_select_related = ["organisation", "requested_by"]
+    search_fields = ["organisation__name", "email", "last_name"]
+    ordering = ["requested_at"]
+    change_form_template = "admin/members/representativechange/change_form.html"
+    readonly_fields = (
+        "organisation",
+        "current_representative",
+        "first_name",
+        "last_name",
+        "email",
+        "language",
+        "title",
+        "qualification",
+        "requested_by",
+        "requested_at",
+        "status",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "representative",
+    )
+    fields = readonly_fields
+
+    @admin.display(description=_("new representative"), ordering="last_name")
+    def new_person(self, obj: RepresentativeChange) -> str:
+        return f"{obj.first_name} {obj.last_name}"
+
+    @admin.display(description=_("current representative"))
+    def current_representative(self, obj: RepresentativeChange) -> str:
+        if obj.status != RepresentativeChangeStatus.PENDING:
+            return "–"
+        current = (
+            Representative.objects.standing()
+            .filter(organisation_id=obj.organisation_id)
+            .select_related("user")
+            .first()
+        )
+        if current is None:
+            return gettext("none")
+        qualification = current.get_qualification_display()
+        return f"{current.user} <{current.user.email}>, {current.title} ({qualification})"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/confirm/",
+                self.admin_site.admin_view(self.confirm_view),
+                name="members_representativechange_confirm",
+            ),
+            path(
+                "<int:pk>/refuse/",
+                self.admin_site.admin_view(self.refuse_view),
+                name="members_representativechange_refuse",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        change = self.get_object(request, object_id)
+        extra = {
+            "can_decide": bool(
+                change and is_staff(request) and change.status == RepresentativeChangeStatus.PENDING
+            )
+        }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def _pending(self, request: HttpRequest, pk: int) -> RepresentativeChange:
+        if not is_staff(request):
+            raise PermissionDenied
+        return get_object_or_404(
+            RepresentativeChange.objects.select_related("organisation", "requested_by"), pk=pk
+        )
+
+    def _page(self, request, change, form, title, button) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "change": change,
+            "current": self.current_representative(change),
+            "form": form,
+            "button": button,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/members/representativechange/action.html", context)
+
+    def _back(self) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:members_representativechange_changelist"))
+
+    def confirm_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
+        change = self._pending(request, pk)
+        form = ConfirmChangeForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            try:
+                staff.confirm_representative_change(change=change, by=request.user)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                self.message_user(
+                    request,
+                    gettext(
+                        "Confirmed: %(name)s has been emailed to accept the designation; "
+                        "the previous representative no longer acts for %(org)s."
+                    )
+                    % {"name": self.new_person(change), "org": change.organisation},
+                    messages.SUCCESS,
+                )
+                return self._back()
+        return self._page(
+            request,
+            change,
+            form,
+            gettext("Confirm %(name)s as the representative of %(org)s")
+            % {"name": self.new_person(change), "org": change.organisation},
+            gettext("Confirm the change"),
+        )
+
+    def refuse_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
+        change = self._pending(request, pk)
+        form = RefuseChangeForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            try:
+                staff.refuse_representative_change(
+                    change=change, by=request.user, note=form.cleaned_data["note"]
+                )
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                self.message_user(
+                    request, gettext("Refused; the member has been told why."), messages.SUCCESS
+                )
+                return self._back()
+        return self._page(
+            request,
+            change,
+            form,
+            gettext("Refuse %(name)s as the representative of %(org)s")
+            % {"name": self.new_person(change), "org": change.organisation},
+            gettext("Refuse and tell the member"),
+        )
+
+
+# --- renewal notices ----------------------------------------------------------------------------
+
+
+class AnsweredFilter(admin.SimpleListFilter):
+    title = _("answer")
+    parameter_name = "answered"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("not answered")), ("yes", _("answered"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.unanswered()
+        if self.value() == "yes":
+            return queryset.exclude(answer="")
+        return queryset
+
+
+@admin.register(RenewalNotice)
+class RenewalNoticeAdmin(StaffReadOnly, admin.ModelAdmin):
+    list_display = ["member", "renews_on", "sent_at", "answer", "answered_at"]
+    list_filter = [AnsweredFilter, "answer"]
+    list_select_related = ["membership__organisation", "membership__person"]
+    search_fields = ["membership__organisation__name", "membership__person__email"]
+    show_full_result_count = False
+    readonly_fields = (
+        "membership",
+        "renews_on",
+        "sent_at",
+        "answer",
+        "changes",
+        "answered_at",
+        "answered_by",
+    )
+    fields = readonly_fields
+
+    @admin.display(description=_("member"), ordering="membership__organisation__name")
+    def member(self, obj: RenewalNotice) -> str:
+        return obj.membership.holder_name

@@ -1,4 +1,5 @@
-"""The staff's panel on the admin's home page: what waits for them in the applications."""
+"""The staff's panel on the admin's home page: what waits for them in the applications and in
+the memberships."""
 
 import datetime
 
@@ -6,6 +7,7 @@ from django import template
 from django.utils import timezone
 
 from board.models import Ballot
+from members.models import Membership, RenewalNotice, RepresentativeChange
 
 from ..models import Application, Status
 from ..services import MOTION_KIND
@@ -13,16 +15,14 @@ from ..services import MOTION_KIND
 register = template.Library()
 
 CLOSING_SOON = datetime.timedelta(hours=48)
+# Renewal notices not answered, and resignations taking effect, within this many days.
+DUE_SOON = datetime.timedelta(days=30)
 PANEL_LIMIT = 50
 
 
-@register.inclusion_tag("admin/applications/staff_todo.html", takes_context=True)
-def staff_todo(context) -> dict:
-    """Four lists, in two queries whatever their length: applications to check, answers
-    received, votes back without a quorum, and the Board's votes closing within 48 hours."""
-    user = context["request"].user
-    if not user.has_perm("applications.review_application"):
-        return {"show": False}
+def _applications() -> dict:
+    """Applications to check, answers received, votes back without a quorum, and the Board's
+    votes closing within 48 hours: two queries whatever their length."""
     to_check, answered, no_quorum = [], [], []
     waiting = Application.objects.awaiting_staff().order_by("submitted_at")[: PANEL_LIMIT * 3]
     for application in waiting:
@@ -39,9 +39,58 @@ def staff_todo(context) -> dict:
         .order_by("deadline")[:PANEL_LIMIT]
     )
     return {
-        "show": True,
         "to_check": to_check[:PANEL_LIMIT],
         "answered": answered[:PANEL_LIMIT],
         "no_quorum": no_quorum[:PANEL_LIMIT],
         "closing": closing,
+    }
+
+
+def _memberships() -> dict:
+    """Renewal notices not answered with the renewal within 30 days, changes of representative
+    waiting for the staff, resignations taking effect within 30 days, and members flagged as no
+    longer qualifying: four queries whatever their length."""
+    today = timezone.localdate()
+    soon = today + DUE_SOON
+    current = Membership.objects.current().select_related("organisation", "person")
+    return {
+        "unanswered_notices": list(
+            RenewalNotice.objects.awaiting_answer(today)
+            .filter(renews_on__lte=soon)
+            .select_related("membership__organisation", "membership__person")
+            .order_by("renews_on", "pk")[:PANEL_LIMIT]
+        ),
+        "pending_changes": list(
+            RepresentativeChange.objects.pending()
+            .select_related("organisation")
+            .order_by("requested_at", "pk")[:PANEL_LIMIT]
+        ),
+        "resigning": list(
+            current.filter(resigns_at_period_end=True, period_end__lt=soon).order_by(
+                "period_end", "pk"
+            )[:PANEL_LIMIT]
+        ),
+        "flagged": list(
+            current.filter(not_qualifying_since__isnull=False).order_by("period_end", "pk")[
+                :PANEL_LIMIT
+            ]
+        ),
+    }
+
+
+@register.inclusion_tag("admin/applications/staff_todo.html", takes_context=True)
+def staff_todo(context) -> dict:
+    """The applications part for the staff who review them; the memberships part for the
+    Centre's staff."""
+    user = context["request"].user
+    reviews = user.has_perm("applications.review_application")
+    manages_members = bool(getattr(user, "is_centre_staff", False))
+    if not (reviews or manages_members):
+        return {"show": False}
+    return {
+        "show": True,
+        "reviews": reviews,
+        "manages_members": manages_members,
+        **(_applications() if reviews else {}),
+        **(_memberships() if manages_members else {}),
     }
