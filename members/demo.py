@@ -17,6 +17,7 @@ from core.demo import DemoContext
 
 from .models import (
     Category,
+    EndReason,
     Membership,
     MembershipKind,
     MembershipStatus,
@@ -28,7 +29,7 @@ from .models import (
     RepresentativeStatusChange,
     yearly_period,
 )
-from .services import designate_representative, start_membership
+from .services import designate_representative, end_membership, start_membership
 
 BENCH_PREFIX = "Benchmark organisation"
 
@@ -109,10 +110,27 @@ ORGANISATIONS = [
 ]
 
 
+LIFECYCLE = [
+    # name, category, country, city, member since (days ago), state
+    ("Observatorio Municipal de Convivencia", Category.CITY, "CL", "Valparaíso", 345, "notice"),
+    ("Kenya Safer Neighbourhoods Trust", Category.NGO, "KE", "Nairobi", 352, "confirmed"),
+    ("Centre for Youth Justice Studies", Category.INSTITUTE, "AU", "Melbourne", 320, "resigning"),
+    ("Nordic Safety Lab", Category.PRIVATE, "SE", "Malmö", 300, "flagged"),
+    ("Ciudad Segura Consultores", Category.PRIVATE, "MX", "Puebla", 900, "resigned"),
+    ("Collectif des quartiers solidaires", Category.NGO, "SN", "Dakar", 1200, "dismissed"),
+    ("Metro Watch Volunteers", Category.NGO, "GB", "Leeds", 700, "disqualified"),
+    ("Safe Harbour Logistics", Category.PRIVATE, "NL", "Rotterdam", 500, "dismissal_vote"),
+]
+
+
 def seed(ctx: DemoContext) -> None:
-    """The demo organisations, then ``ctx.size`` benchmark organisations if asked."""
+    """The demo organisations and members in every state of the lifecycle, then ``ctx.size``
+    benchmark organisations if asked."""
+    users = demo_users(ctx)
     with transaction.atomic():
-        _organisations(demo_users(ctx))
+        _organisations(users)
+    with transaction.atomic():
+        _lifecycle(users)
     if ctx.size:
         _bulk_members(ctx, ctx.size)
 
@@ -148,13 +166,152 @@ def _organisations(users: dict[str, User]) -> None:
             qualification=qual,
             on=today - datetime.timedelta(days=400 + 90 * index),
         )
+        # The demo representative's membership renews in three weeks: its notice awaits them.
+        days_ago = 345 if index == 0 else 30 + 75 * index
         start_membership(
             organisation=organisation,
             kind=kind,
-            on=today - datetime.timedelta(days=30 + 75 * index),
+            on=today - datetime.timedelta(days=days_ago),
             by=users["administration@example.org"],
             reason="Demo data",
         )
+
+
+def _lifecycle(users: dict[str, User]) -> None:
+    """A member in each state, each put there by the services staff and members use: renewals
+    due in the coming weeks with their notices (one unanswered), a resignation taking effect at
+    the end of the period, a member flagged as no longer qualifying, members that ended
+    (resigned, dismissed, no longer qualifying), an open dismissal vote, an honorary person and
+    a change of representative awaiting the staff."""
+    from board.models import Ballot
+
+    from .services import member as member_actions
+    from .services import propose_dismissal
+    from .services import renewal as renewals
+    from .services import staff as staff_actions
+
+    today = timezone.localdate()
+    staff = users["administration@example.org"]
+    for index, (name, category, country, city, days_ago, state) in enumerate(LIFECYCLE):
+        if Organisation.objects.filter(name=name).exists():
+            continue
+        organisation = Organisation.objects.create(
+            name=name,
+            category=category,
+            country=country,
+            city=city,
+            website=f"https://example.org/lifecycle-{index}",
+            description="A demo member in one state of the membership lifecycle.",
+        )
+        representative, _ = User.objects.get_or_create(
+            email=f"lifecycle.rep{index}@example.org",
+            defaults={"first_name": "Demo", "last_name": f"Member {index}"},
+        )
+        designate_representative(
+            organisation=organisation,
+            user=representative,
+            title="Head of Prevention",
+            qualification=Qualification.EMPLOYEE,
+            on=today - datetime.timedelta(days=days_ago),
+        )
+        membership = start_membership(
+            organisation=organisation,
+            kind=MembershipKind.GENERAL,
+            on=today - datetime.timedelta(days=days_ago),
+            by=staff,
+            reason="Demo data",
+        )
+        if state == "resigning":
+            member_actions.resign_membership(
+                membership=membership,
+                by=representative,
+                at_period_end=True,
+                note="Our prevention unit is merging into the regional government's.",
+            )
+        elif state == "flagged":
+            staff_actions.flag_not_qualifying(
+                membership=membership,
+                by=staff,
+                reason="The company no longer runs prevention projects (annual report).",
+                end_now=False,
+            )
+        elif state == "resigned":
+            member_actions.resign_membership(
+                membership=membership, by=representative, at_period_end=False, note=""
+            )
+        elif state == "dismissed":
+            end_membership(
+                membership=membership,
+                reason=EndReason.DISMISSED,
+                note="Used the Centre's name to endorse a private security contract.",
+                on=today - datetime.timedelta(days=40),
+                by=staff,
+                tell=False,
+            )
+        elif state == "disqualified":
+            staff_actions.flag_not_qualifying(
+                membership=membership,
+                by=staff,
+                reason="The association was dissolved in March.",
+                end_now=True,
+            )
+        elif state == "dismissal_vote" and not Ballot.objects.about(organisation).exists():
+            propose_dismissal(
+                organisation=organisation,
+                cause="Repeatedly presented the Centre's logo on commercial offers.",
+                deadline=timezone.now() + datetime.timedelta(days=12),
+                by=staff,
+            )
+    # Renewals coming up in the next thirty days get their notice; one is then answered.
+    renewals.send_renewal_notices(on=today)
+    confirmed = Membership.objects.filter(
+        organisation__name="Kenya Safer Neighbourhoods Trust"
+    ).first()
+    notice = confirmed.renewal_notices.unanswered().first() if confirmed else None
+    if notice is not None and confirmed is not None:
+        member_actions.answer_renewal_notice(
+            notice=notice,
+            by=confirmed.organisation.representatives.get().user,  # type: ignore[union-attr]
+            confirmed=True,
+        )
+    _honorary_person(staff, today)
+    _change_of_representative(users)
+
+
+def _honorary_person(staff: User, today: datetime.date) -> None:
+    person, _ = User.objects.get_or_create(
+        email="honorary@example.org",
+        defaults={"first_name": "Irvin", "last_name": "Waller", "language": "en"},
+    )
+    if not Membership.objects.filter(person=person).exists():
+        start_membership(
+            person=person,
+            kind=MembershipKind.HONORARY,
+            on=today - datetime.timedelta(days=800),
+            by=staff,
+            reason="Appointed an honorary member by the Board (demo data).",
+        )
+
+
+def _change_of_representative(users: dict[str, User]) -> None:
+    from .services import member as member_actions
+
+    organisation = Organisation.objects.filter(name="Red Latinoamericana de Prevención").first()
+    if organisation is None or organisation.representative_changes.exists():
+        return
+    current = Representative.objects.current().filter(organisation=organisation).first()
+    if current is None:
+        return
+    member_actions.ask_representative_change(
+        organisation=organisation,
+        by=current.user,
+        first_name="Lucía",
+        last_name="Fernández",
+        email="lucia.fernandez@example.org",
+        language="fr",
+        title="Coordinadora de la red",
+        qualification=Qualification.ELECTED,
+    )
 
 
 def _bulk_members(ctx: DemoContext, size: int) -> None:
