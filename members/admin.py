@@ -13,9 +13,15 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -26,7 +32,6 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import User
-from accounts.services import invite_person
 from core.admin_site import (
     FilterWithDefault,
     ShowsFiltersInUse,
@@ -48,6 +53,7 @@ from .models import (
     MembershipStatus,
     MembershipStatusChange,
     Organisation,
+    Qualification,
     RenewalNotice,
     Representative,
     RepresentativeChange,
@@ -419,6 +425,20 @@ class ClearFlagForm(forms.Form):
     )
 
 
+class DesignateForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("Email"))
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    title = forms.CharField(label=_("Title"), max_length=150)
+    qualification = forms.ChoiceField(
+        label=_("Qualifies under the statutes as"),
+        choices=Qualification.choices,
+        widget=forms.RadioSelect,
+        help_text=_("Checked by you: the person is invited by email and accepts on the portal."),
+    )
+
+
 class DismissalForm(forms.Form):
     cause = forms.CharField(
         label=_("The grounds for dismissal"),
@@ -698,6 +718,7 @@ class MembershipAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
             view("flag", "<int:pk>/flag/", self.flag_view),
             view("clear_flag", "<int:pk>/clear-flag/", self.clear_flag_view),
             view("dismiss", "<int:pk>/dismissal/", self.dismissal_view),
+            view("designate", "<int:pk>/designate/", self.designate_view),
             *super().get_urls(),
         ]
 
@@ -717,6 +738,7 @@ class MembershipAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
             "can_flag": acts and not membership.is_flagged_not_qualifying,  # type: ignore[union-attr]
             "can_clear_flag": acts and membership.is_flagged_not_qualifying,  # type: ignore[union-attr]
             "can_dismiss": acts and organisation is not None,
+            "can_designate": acts and organisation is not None,
             "representatives": list(organisation.representatives.standing().select_related("user"))
             if organisation is not None
             else [],
@@ -744,6 +766,40 @@ class MembershipAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
     def _back(self, membership: Membership) -> HttpResponseRedirect:
         return HttpResponseRedirect(
             reverse("admin:members_membership_change", args=[membership.pk])
+        )
+
+    def designate_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
+        membership = self._staff_membership(request, pk)
+        if membership.organisation is None:
+            raise Http404
+        form = DesignateForm(posted(request), initial={"language": settings.LANGUAGE_CODE})
+        if request.method == "POST" and form.is_valid():
+            try:
+                representative = staff.designate_for_member(
+                    organisation=membership.organisation,
+                    by=request.user,
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                self.message_user(
+                    request,
+                    gettext("%(name)s is invited to accept the designation.")
+                    % {"name": representative.user},
+                    messages.SUCCESS,
+                )
+                return self._back(membership)
+        return self._action_page(
+            request,
+            membership,
+            form,
+            gettext("A representative for %(name)s") % {"name": membership.holder_name},
+            gettext("Designate and invite"),
+            intro=gettext(
+                "For a member with no representative, or on its written request. Whoever "
+                "represents it now no longer does, and is told."
+            ),
         )
 
     def flag_view(self, request: SignedInRequest[User], pk: int) -> HttpResponse:
@@ -853,7 +909,26 @@ class MembershipAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
         )
         if request.method == "POST" and form.is_valid():
             try:
-                ballot = propose_honorary(form.cleaned_data, by=request.user)
+                data = form.cleaned_data
+                ballot = staff.propose_honorary_appointment(
+                    organisation=data["organisation"] if data["who"] == form.EXISTING else None,
+                    new_organisation={
+                        key: data[key] for key in ("name", "category", "country", "city", "website")
+                    }
+                    if data["who"] == form.NEW
+                    else None,
+                    person={
+                        "email": data["email"],
+                        "first_name": data["first_name"],
+                        "last_name": data["last_name"],
+                        "language": data["language"] or "en",
+                    }
+                    if data["who"] == form.PERSON
+                    else None,
+                    details=data["details"],
+                    deadline=data["deadline"],
+                    by=request.user,
+                )
             except ValidationError as error:
                 add_errors(form, error)
             else:
@@ -901,37 +976,6 @@ def _renamed(error: ValidationError, names: dict[str, str]) -> ValidationError:
     if not hasattr(error, "error_dict"):
         return error
     return ValidationError({names.get(k, k): v for k, v in error.error_dict.items()})
-
-
-def propose_honorary(data: dict, *, by: User):
-    """Open the Board's vote on an honorary appointment, creating the organisation or the
-    person's account first (nothing is sent to them): all undone if the vote cannot open."""
-    who = data["who"]
-    with transaction.atomic():
-        if who == HonoraryForm.PERSON:
-            person, _link = invite_person(
-                email=data["email"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                language=data["language"] or "en",
-            )
-            return services.propose_honorary_person(
-                person=person, details=data["details"], deadline=data["deadline"], by=by
-            )
-        if who == HonoraryForm.NEW:
-            organisation = staff.create_organisation(
-                name=data["name"],
-                category=data["category"],
-                country=data["country"],
-                city=data["city"],
-                website=data["website"],
-                by=by,
-            )
-        else:
-            organisation = data["organisation"]
-        return services.propose_honorary_membership(
-            organisation=organisation, details=data["details"], deadline=data["deadline"], by=by
-        )
 
 
 # --- changes of representative ------------------------------------------------------------------

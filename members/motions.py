@@ -85,6 +85,11 @@ class HonoraryAppointment(OrganisationMotion):
             context={"name": subject.name, "url": absolute_url(reverse("members:membership"))},
             purpose=f"members.honorary-appointed:{ballot.pk}",
         )
+        if not Representative.objects.standing().filter(organisation=subject).exists():
+            return gettext(
+                "%(name)s is an honorary member. It has no representative yet: designate one "
+                "from its membership's page, and they will be told."
+            ) % {"name": subject.name}
         return gettext("%(name)s is an honorary member.") % {"name": subject.name}
 
 

@@ -29,6 +29,8 @@ from members.services import (
     designate_representative,
     end_membership,
     member_organisation_named,
+    propose_honorary_membership,
+    propose_honorary_person,
     tell_member,
 )
 
@@ -208,7 +210,8 @@ def confirm_representative_change(
                 purpose=f"members.replaced:{old.pk}",
             )
         told = {person.pk} | {old.user_id for old in previous}
-        if locked.requested_by_id not in told:
+        # Staff who designated the person themselves need no word of their own decision.
+        if locked.requested_by_id not in told and locked.requested_by_id != by.pk:
             send_to_user(
                 template="members/email/representative_change_confirmed",
                 user=locked.requested_by,
@@ -267,3 +270,70 @@ def create_organisation(
         return Organisation.objects.create(
             name=name, category=category, country=country, city=city.strip(), website=website
         )
+
+
+def propose_honorary_appointment(
+    *,
+    organisation: Organisation | None = None,
+    new_organisation: dict[str, str] | None = None,
+    person: dict[str, str] | None = None,
+    details: str,
+    deadline: datetime.datetime,
+    by: User,
+):
+    """The staff put an honorary appointment to the Board: a known organisation, a new one
+    (``name``, ``category``, ``country``, ``city``, ``website``), or a person (``email``,
+    ``first_name``, ``last_name``, ``language``). The new organisation or the person's account
+    is made first, and nothing is sent to them; all of it is undone if the vote cannot open."""
+    require_staff(by)
+    if sum(x is not None for x in (organisation, new_organisation, person)) != 1:
+        raise ValueError("Propose one organisation or one person.")
+    with transaction.atomic():
+        if person is not None:
+            account, _link = invite_person(**person)
+            return propose_honorary_person(
+                person=account, details=details, deadline=deadline, by=by
+            )
+        if new_organisation is not None:
+            organisation = create_organisation(**new_organisation, by=by)
+        assert organisation is not None
+        return propose_honorary_membership(
+            organisation=organisation, details=details, deadline=deadline, by=by
+        )
+
+
+def designate_for_member(
+    *,
+    organisation: Organisation,
+    by: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    language: str,
+    title: str,
+    qualification: Qualification,
+) -> Representative:
+    """The staff designate a representative themselves: for a member with none (an honorary
+    organisation just appointed, a designation declined) or on the member's written request.
+
+    The same path as a change the member asks for, confirmed at once by the staff who checked
+    the qualification: recorded as asked by them, then confirmed (the person is invited and
+    accepts; anyone replaced is told)."""
+    require_staff(by)
+    with transaction.atomic():
+        locked = lock(organisation)
+        if RepresentativeChange.objects.pending().filter(organisation=locked).exists():
+            raise ValidationError(
+                _("The member has asked for a change of representative: confirm or refuse it.")
+            )
+        change = RepresentativeChange.objects.create(
+            organisation=locked,
+            requested_by=by,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            email=email.strip().lower(),
+            language=language,
+            title=title.strip(),
+            qualification=qualification,
+        )
+        return confirm_representative_change(change=change, by=by)

@@ -435,7 +435,8 @@ def test_honorary_appointment_approved_starts_an_honorary_membership(board, rule
     (change,) = membership.status_changes.all()
     assert change.note == "Appointed an honorary member by the Board."
     ballot.refresh_from_db()
-    assert ballot.effect_note == "Fondation pour la paix urbaine is an honorary member."
+    assert ballot.effect_note.startswith("Fondation pour la paix urbaine is an honorary member.")
+    assert "It has no representative yet: designate one" in ballot.effect_note
 
 
 def test_honorary_appointment_rejected_starts_nothing(board, rule, staff):

@@ -272,3 +272,55 @@ def test_a_change_for_a_membership_that_has_ended_cannot_be_confirmed(old, staff
     change.refresh_from_db()
     assert change.status == RepresentativeChangeStatus.PENDING
     assert not User.objects.filter(email="nadia@example.org").exists()
+
+
+def test_staff_designate_a_representative_for_a_member_with_none(
+    staff_client, staff_user, outbox, committed
+):
+    membership = factories.MembershipFactory(
+        organisation__name="Fondation pour la paix urbaine", kind="honorary"
+    )
+    url = reverse("admin:members_membership_designate", args=[membership.pk])
+
+    page = staff_client.get(url).content.decode()
+    with committed():
+        response = staff_client.post(
+            url,
+            {
+                "first_name": "Inès",
+                "last_name": "Moreau",
+                "email": "ines@example.org",
+                "language": "fr",
+                "title": "Présidente",
+                "qualification": Qualification.ELECTED,
+            },
+        )
+
+    assert "Designate and invite" in page
+    assert response.status_code == 302
+    designation = Representative.objects.get(organisation=membership.organisation)
+    assert (designation.user.email, designation.status) == (
+        "ines@example.org",
+        RepresentativeStatus.PROPOSED,
+    )
+    (invitation,) = [m for m in outbox if m.to == ["ines@example.org"]]
+    assert "/accounts/password/reset/key/" in invitation.body
+    assert not [m for m in outbox if m.to == [staff_user.email]]  # no word of their own act
+
+
+def test_a_representative_designated_by_staff_waits_for_a_pending_request_to_be_decided(
+    old, staff_user
+):
+    asked(old)
+
+    with pytest.raises(ValidationError, match="confirm or refuse it"):
+        staff.designate_for_member(
+            organisation=old.organisation,
+            by=staff_user,
+            first_name="X",
+            last_name="Y",
+            email="x@example.org",
+            language="en",
+            title="Director",
+            qualification=Qualification.DIRECTOR,
+        )
