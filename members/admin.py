@@ -33,6 +33,7 @@ from django_countries import countries
 
 from accounts.models import User
 from core.admin_site import (
+    CountedBrieflyPaginator,
     FilterWithDefault,
     ShowsFiltersInUse,
     StatusHistoryInline,
@@ -622,8 +623,10 @@ class MembershipAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
     # (an order on the organisation's name would sort every membership on each page).
     ordering = ["-started_on", "-pk"]
     show_full_result_count = False
-    # Counting every filter's choices would scan the table once per choice.
+    # Counting every filter's choices would scan the table once per choice, and counting the
+    # list itself costs more than the page: the count is kept half a minute.
     show_facets = admin.ShowFacets.NEVER
+    paginator = CountedBrieflyPaginator
     list_per_page = 50
     inlines = [StatusChangeInline, RenewalInline, EventInline]
     change_form_template = "admin/members/membership/change_form.html"

@@ -20,9 +20,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, DateField, Exists, ExpressionWrapper, F, OuterRef
 from django.urls import reverse
+from django.utils import timezone
 
 from core.emails import BulkEmails, Recipient, absolute_url
 from members.models import (
@@ -251,10 +252,7 @@ def _renew(memberships: list[Claimed]) -> None:
         moved = Membership.objects.filter(pk__in=pks, period_end=old_end).update(
             period_start=start, period_end=end
         )
-        MembershipRenewal.objects.bulk_create(
-            MembershipRenewal(membership_id=pk, period_start=start, period_end=end, by=None)
-            for pk in pks
-        )
+        _record_renewals(pks, start=start, end=end)
         if moved != len(pks):
             raise RuntimeError("A claimed membership moved under its lock.")
         shared = {"period_start": start, "period_end": end, "url": url}
@@ -267,6 +265,23 @@ def _renew(memberships: list[Claimed]) -> None:
                     personal={"organisation.name": to.organisation_name},
                 )
     emails.write()
+
+
+def _record_renewals(pks: list[int], *, start: datetime.date, end: datetime.date) -> None:
+    """One renewal record per membership just moved to ``start``, in one INSERT ... SELECT
+    (standard SQL: PostgreSQL and SQLite), rather than a model instance each."""
+    quote = connection.ops.quote_name
+    renewals = quote(MembershipRenewal._meta.db_table)
+    memberships = quote(Membership._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {renewals} (membership_id, period_start, period_end, renewed_at, by_id) "  # noqa: S608 - names quoted, values parameters
+            f"SELECT id, %s, %s, %s, NULL FROM {memberships} "
+            f"WHERE period_start = %s AND id IN ({', '.join(['%s'] * len(pks))})",
+            [start, end, timezone.now(), start, *pks],
+        )
+        if cursor.rowcount != len(pks):
+            raise RuntimeError("A claimed membership was not renewed under its lock.")
 
 
 # --- The notices, thirty days ahead ------------------------------------------------------
