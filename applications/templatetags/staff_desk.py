@@ -49,11 +49,18 @@ def _applications() -> dict:
 def _memberships() -> dict:
     """Renewal notices not answered with the renewal within 30 days, changes of representative
     waiting for the staff, resignations taking effect within 30 days, and members flagged as no
-    longer qualifying: four queries whatever their length."""
+    longer qualifying, and renewals the daily job missed: five queries whatever their length."""
     today = timezone.localdate()
     soon = today + DUE_SOON
     current = Membership.objects.current().select_related("organisation", "person")
     return {
+        # The daily job renews a membership on its renewal date: one still due a day later
+        # means the job did not run, or failed. It must not go unnoticed.
+        "overdue_renewals": list(
+            Membership.objects.due_for_renewal(today - datetime.timedelta(days=1))
+            .select_related("organisation", "person")
+            .order_by("period_end", "pk")[:PANEL_LIMIT]
+        ),
         "unanswered_notices": list(
             RenewalNotice.objects.awaiting_answer(today)
             .filter(renews_on__lte=soon)

@@ -103,7 +103,7 @@ def test_the_admin_home_opens_on_the_staff_to_do_panel(staff_client):
 
 
 @pytest.mark.parametrize("rows", [1, 6])
-def test_the_to_do_panel_costs_six_queries_whatever_its_length(django_assert_num_queries, rows):
+def test_the_to_do_panel_costs_seven_queries_whatever_its_length(django_assert_num_queries, rows):
     staff = StaffFactory(is_superuser=True)
     for _ in range(rows):
         SubmittedApplicationFactory()
@@ -113,9 +113,9 @@ def test_the_to_do_panel_costs_six_queries_whatever_its_length(django_assert_num
             SubmittedApplicationFactory(status=Status.WITH_BOARD),
             closes_in=datetime.timedelta(hours=3),
         )
-    # Two for the applications, four for the memberships (notices, changes of representative,
-    # resignations, flags).
-    with django_assert_num_queries(6):
+    # Two for the applications, five for the memberships (renewals overdue, notices, changes of
+    # representative, resignations, flags).
+    with django_assert_num_queries(7):
         html = render_panel(staff)
     assert html.count("/change/") == 4 * rows
 
@@ -280,3 +280,24 @@ def test_directors_cannot_export_the_applicants_list(client):
 
     assert "Export this list (CSV)" not in listing
     assert export.status_code == 403
+
+
+def test_a_renewal_the_daily_job_missed_is_shown_to_the_staff_not_before(db):
+    staff = StaffFactory()
+    today = timezone.localdate()
+    missed = MembershipFactory(
+        organisation__name="Missed Renewal City",
+        period_start=today - datetime.timedelta(days=367),
+        period_end=today - datetime.timedelta(days=3),
+    )
+    MembershipFactory(  # renews today: the job has not run yet today, nothing is wrong
+        organisation__name="Renews Today City",
+        period_start=today - datetime.timedelta(days=365),
+        period_end=today - datetime.timedelta(days=1),
+    )
+
+    html = render_panel(staff)
+
+    assert 'id="todo-overdue"' in html
+    assert "Missed Renewal City" in html and f"/members/membership/{missed.pk}/change/" in html
+    assert "Renews Today City" not in html
