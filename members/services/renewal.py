@@ -16,6 +16,7 @@ batches, and the next run does the rest.
 """
 
 import datetime
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
@@ -25,7 +26,8 @@ from django.db.models import Count, DateField, Exists, ExpressionWrapper, F, Out
 from django.urls import reverse
 from django.utils import timezone
 
-from core.emails import BulkEmails, Recipient, absolute_url
+from accounts.models import User
+from core.emails import BulkEmails, Recipient, absolute_url, send_to_user
 from members.models import (
     EndReason,
     Membership,
@@ -41,6 +43,7 @@ from members.models import (
 from members.services import end_membership
 
 RENEWAL_BATCH_SIZE = 500
+log = logging.getLogger(__name__)
 NOTICE_DAYS = 30
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -59,6 +62,9 @@ class RenewalSummary(NamedTuple):
     renewed: int
     ended: int
     skipped: int
+    # Memberships whose ending failed and was undone; the staff are emailed, the next run tries
+    # again, and the rest of the run goes on.
+    failed: int = 0
 
 
 def _periods_behind(period_end: datetime.date, on: datetime.date) -> int:
@@ -106,17 +112,21 @@ def _in_batches(
     batch_size: int,
     again: bool,
     progress: Progress,
+    skip: set[int] | None = None,
 ) -> None:
     """Claim and handle ``memberships`` batch by batch, each in a transaction of its own.
 
     Walks them in order of id (each claim starts after the last one, so it never reads the
     rows already done again). ``again``: a handled row may still be selected (a membership
-    more than a year behind): walk again from the start until a walk claims nothing.
+    more than a year behind): walk again from the start until a walk claims nothing. ``skip``:
+    ids the batches add to as they go (rows that failed), never claimed again in this run.
     """
     after, claimed_in_walk = 0, False
     while True:
         with transaction.atomic():
-            claimed = _claim(memberships, after, batch_size)
+            claimed = _claim(
+                memberships.exclude(pk__in=skip) if skip else memberships, after, batch_size
+            )
             if claimed:
                 batch(claimed)
         if not claimed:
@@ -192,14 +202,20 @@ def renew_due_memberships(
     if dry_run:
         return _dry_run(due, on=on, progress=progress)
     counts = {"renewed": 0, "ended": 0}
+    failed: set[int] = set()
 
     def batch(claimed: list[Claimed]) -> None:
-        renewed, ended = _renew_or_end(claimed)
+        renewed, ended = _renew_or_end(claimed, failed)
         counts["renewed"] += renewed
         counts["ended"] += ended
 
-    _in_batches(due, batch, batch_size=batch_size, again=True, progress=progress)
-    return RenewalSummary(renewed=counts["renewed"], ended=counts["ended"], skipped=due.count())
+    _in_batches(due, batch, batch_size=batch_size, again=True, progress=progress, skip=failed)
+    return RenewalSummary(
+        renewed=counts["renewed"],
+        ended=counts["ended"],
+        skipped=due.exclude(pk__in=failed).count(),
+        failed=len(failed),
+    )
 
 
 def _dry_run(due: MembershipQuerySet, *, on: datetime.date, progress: Progress) -> RenewalSummary:
@@ -211,15 +227,39 @@ def _dry_run(due: MembershipQuerySet, *, on: datetime.date, progress: Progress) 
     return RenewalSummary(renewed=renewals, ended=ended, skipped=0)
 
 
-def _renew_or_end(claimed: list[Claimed]) -> tuple[int, int]:
-    """One batch, locked, in the caller's transaction: (renewed, ended)."""
+def _renew_or_end(claimed: list[Claimed], failed: set[int]) -> tuple[int, int]:
+    """One batch, locked, in the caller's transaction: (renewed, ended).
+
+    Each ending in a savepoint: one that fails is undone, added to ``failed`` and reported to
+    the staff, and the batch goes on; it stays due, for the next run.
+    """
     renewing = [m for m in claimed if not m.ends_at_renewal]
     ending = [m.pk for m in claimed if m.ends_at_renewal]
+    ended = 0
     for membership in Membership.objects.filter(pk__in=ending).order_by("pk"):
-        _end_at_renewal(membership)
+        try:
+            with transaction.atomic():
+                _end_at_renewal(membership)
+        except Exception as error:
+            log.exception("The membership %s could not end on its renewal date", membership.pk)
+            failed.add(membership.pk)
+            _tell_staff_it_failed(membership, error)
+        else:
+            ended += 1
     if renewing:
         _renew(renewing)
-    return len(renewing), len(ending)
+    return len(renewing), ended
+
+
+def _tell_staff_it_failed(membership: Membership, error: Exception) -> None:
+    url = absolute_url(reverse("admin:members_membership_change", args=[membership.pk]))
+    for person in User.objects.centre_staff().distinct():
+        send_to_user(
+            template="members/email/renewal_failed",
+            user=person,
+            context={"membership": membership, "error": str(error), "url": url},
+            purpose=f"members.renewal-failed:{membership.pk}:{membership.period_end.isoformat()}",
+        )
 
 
 def _end_at_renewal(membership: Membership) -> None:

@@ -210,7 +210,7 @@ def test_the_daily_task_is_on_the_beat_schedule_and_renews_what_is_due_today(out
     membership = member()
     monkeypatch.setattr(tasks.timezone, "localdate", lambda: ANNIVERSARY)
 
-    assert tasks.renew_memberships() == {"renewed": 1, "ended": 0, "skipped": 0}
+    assert tasks.renew_memberships() == {"renewed": 1, "ended": 0, "skipped": 0, "failed": 0}
     assert period(membership)[0] == ANNIVERSARY
 
 
@@ -520,3 +520,37 @@ def test_a_template_that_transforms_a_personal_value_is_refused(settings, tmp_pa
             shared={},
             personal={"organisation.name": "Org"},
         )
+
+
+def test_a_membership_that_cannot_end_is_undone_reported_and_does_not_stop_the_others(
+    outbox, monkeypatch
+):
+    staff = factories.StaffFactory()
+    broken, resigning, renewing = member(), member(), member()
+    for ending in (broken, resigning):
+        Membership.objects.filter(pk=ending.pk).update(resigns_at_period_end=True)
+    real_end = services.end_membership
+
+    def end_membership(*, membership, **kwargs):
+        if membership.pk == broken.pk:
+            raise RuntimeError("the mail server's template cache is corrupt")
+        return real_end(membership=membership, **kwargs)
+
+    monkeypatch.setattr(services, "end_membership", end_membership)
+
+    summary = services.renew_due_memberships(on=ANNIVERSARY, batch_size=2)
+
+    assert (summary.renewed, summary.ended, summary.failed, summary.skipped) == (1, 1, 1, 0)
+    broken.refresh_from_db()
+    resigning.refresh_from_db()
+    assert broken.status == MembershipStatus.ACTIVE and broken.resigns_at_period_end
+    assert resigning.status == MembershipStatus.ENDED
+    assert period(renewing)[0] == ANNIVERSARY
+    (report,) = OutboxMessage.objects.filter(to=staff.email)
+    assert broken.organisation.name in report.subject
+    assert "template cache is corrupt" in report.body
+
+    monkeypatch.setattr(services, "end_membership", real_end)
+    assert services.renew_due_memberships(on=ANNIVERSARY).ended == 1
+    broken.refresh_from_db()
+    assert broken.status == MembershipStatus.ENDED

@@ -53,3 +53,8 @@ class Command(BaseCommand):
             f"{prefix}renewed {summary.renewed}, ended {summary.ended}, "
             f"skipped {summary.skipped} (still due, held by another run)"
         )
+        if summary.failed:
+            self.stderr.write(
+                f"{summary.failed} could not end and stay due: the staff are emailed; "
+                "the log says why."
+            )
