@@ -121,28 +121,29 @@ class StatusChangeInline(StatusHistoryInline):
     model = MembershipStatusChange
 
 
-class RenewalInline(ReadOnlyInline):
+class HistoryInline(ReadOnlyInline):
+    """Rows of a membership's history that say who (``by``), read in one query."""
+
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+
+class RenewalInline(HistoryInline):
     """Each yearly renewal: a renewal does not change the status, so it has a history of its own."""
 
     model = MembershipRenewal
-    show_change_link = False
     fields = readonly_fields = ("period_start", "period_end", "renewed_at", "by")
     verbose_name_plural = _("History: yearly renewals")
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by")
 
-
-class EventInline(ReadOnlyInline):
+class EventInline(HistoryInline):
     """What happened without a change of status: flags, notices, resignations, dismissals."""
 
     model = MembershipEvent
-    show_change_link = False
     fields = readonly_fields = ("at", "kind", "by", "note")
     verbose_name_plural = _("History: flags, notices, resignations, changes of representative")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by")
 
 
 class RepresentativeHistoryInline(StatusHistoryInline):

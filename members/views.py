@@ -451,14 +451,9 @@ def change_representative(request: SignedInRequest[User], pk: int) -> HttpRespon
     if held.organisation is None or not held.is_active:
         messages.error(request, _("Only a current member organisation has a representative."))
         return redirect("members:membership")
-    if RepresentativeChange.objects.pending().filter(organisation=held.organisation).exists():
-        messages.info(
-            request,
-            _(
-                "A change of representative is already awaiting the staff: withdraw it "
-                "first to ask for another."
-            ),
-        )
+    refusal = member_services.change_already_asked(held.organisation)
+    if refusal is not None:
+        messages.info(request, " ".join(refusal.messages))
         return redirect("members:membership")
     form = RepresentativeChangeForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():

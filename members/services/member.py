@@ -249,6 +249,20 @@ def withdraw_resignation(*, membership: Membership, by: User) -> Membership:
     return locked
 
 
+def change_already_asked(organisation: Organisation) -> ValidationError | None:
+    """Why the member cannot ask for a change of representative now: one awaits the staff.
+    The page asks before showing the form; the service asks again under the lock."""
+    if RepresentativeChange.objects.pending().filter(organisation=organisation).exists():
+        return ValidationError(
+            _(
+                "A change of representative is already awaiting the staff: withdraw it "
+                "first to ask for another."
+            ),
+            code="pending",
+        )
+    return None
+
+
 def ask_representative_change(
     *,
     organisation: Organisation,
@@ -282,14 +296,9 @@ def ask_representative_change(
             raise ValidationError(
                 {"email": _("This person is already the representative.")}, code="same-person"
             )
-        if RepresentativeChange.objects.pending().filter(organisation=locked).exists():
-            raise ValidationError(
-                _(
-                    "A change of representative is already awaiting the staff: withdraw it "
-                    "first to ask for another."
-                ),
-                code="pending",
-            )
+        refusal = change_already_asked(locked)
+        if refusal is not None:
+            raise refusal
         change = RepresentativeChange(
             organisation=locked,
             requested_by=by,
@@ -384,6 +393,7 @@ __all__ = [
     "acts_for",
     "answer_renewal_notice",
     "ask_representative_change",
+    "change_already_asked",
     "memberships_visible_to",
     "resign_membership",
     "withdraw_representative_change",
