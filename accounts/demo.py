@@ -62,6 +62,13 @@ PEOPLE = [
     Person("director6@example.org", "Lars", "Eriksen", "Board director", BOARD_GROUP),
     Person("director7@example.org", "Aiko", "Tanaka", "Board director", BOARD_GROUP),
     Person("representative@example.org", "Nadia", "Benali", "member representative", language="fr"),
+    Person(
+        "colleague@example.org",
+        "Théo",
+        "Martin",
+        "the representative's colleague (a contact: member fee at events)",
+        language="fr",
+    ),
 ]
 
 

@@ -41,6 +41,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 # bench/ is this script's directory, first on the path.
+from eventpages import PAGE_SLUG, seed_events
 from renewal import RenewalBenchError, bench_renewal
 
 
@@ -82,6 +83,13 @@ PAGES: list[Page] = [
         signed_in_as="staff@example.org",
         connections=2,
     ),
+    # The events over bench/eventpages.py's 1,000 events and 100,000 registrations. Goals: at
+    # least 0.5 of bare Django for visitors (the per-language page cache), 0.2 signed in.
+    Page("events-list", "/events/", {"Accept-Language": "en"}),
+    Page("event-page", f"/events/{PAGE_SLUG}/", {"Accept-Language": "en"}),
+    Page("events-list-member", "/events/", signed_in_as="representative@example.org"),
+    Page("event-page-member", f"/events/{PAGE_SLUG}/", signed_in_as="representative@example.org"),
+    Page("my-registrations", "/events/my/", signed_in_as="representative@example.org"),
 ]
 SIZE = int(os.environ.get("BENCH_SIZE", "10000"))
 
@@ -386,6 +394,7 @@ def bench() -> int:
     for text in lines:
         print(text, flush=True)
     ok = ok and renewal_ok
+    print(seed_events(env, log=lambda text: print(text, file=sys.stderr)), flush=True)
     wanted = [name for name in os.environ.get("BENCH_PAGES", "").split(",") if name]
     pages = [signed_in(page, env) for page in PAGES if not wanted or page.name in wanted]
 

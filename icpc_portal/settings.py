@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "members",
     "applications",
     "board",
+    "events",
 ]
 
 MIDDLEWARE = [

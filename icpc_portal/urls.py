@@ -23,6 +23,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("members/", include("members.urls")),
+    path("events/", include("events.urls")),
     path("", include("applications.urls")),
     prefix_default_language=False,
 )

@@ -1,58 +1,19 @@
 import logging
-from collections.abc import Callable
 from email.utils import parseaddr
-from functools import wraps
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils import translation
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.pagecache import cache_for_anonymous
 from members.models import Category
 
 from .celery import app as celery_app
 
 log = logging.getLogger(__name__)
-
-ANONYMOUS_PAGE_SECONDS = 300
-
-
-def cache_for_anonymous(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serve a public page from the cache, per language, to visitors with no session.
-
-    Anyone with a session (signed in, or with a message waiting) gets a freshly rendered page,
-    so nothing personal is ever cached or served to someone else.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        cacheable = (
-            request.method == "GET"
-            and not request.GET
-            and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and "messages" not in request.COOKIES
-        )
-        if not cacheable:
-            return view(request, *args, **kwargs)
-        page_cache = caches["pages"]
-        key = f"page:{request.path}:{translation.get_language()}"
-        cached = page_cache.get(key)
-        if cached is not None:
-            response = HttpResponse(cached, content_type="text/html; charset=utf-8")
-        else:
-            response = view(request, *args, **kwargs)
-            if response.status_code == 200 and not response.cookies:
-                page_cache.set(key, response.content, ANONYMOUS_PAGE_SECONDS)
-        # Whoever has a session gets another page: shared caches must keep them apart.
-        patch_vary_headers(response, ("Cookie", "Accept-Language"))
-        return response
-
-    return wrapper
 
 
 @require_GET

@@ -17,6 +17,7 @@ from core.demo import DemoContext
 
 from .models import (
     Category,
+    Contact,
     EndReason,
     Membership,
     MembershipKind,
@@ -131,6 +132,8 @@ def seed(ctx: DemoContext) -> None:
         _organisations(users)
     with transaction.atomic():
         _lifecycle(users)
+    with transaction.atomic():
+        _contacts(users)
     if ctx.size:
         _bulk_members(ctx, ctx.size)
 
@@ -291,6 +294,18 @@ def _honorary_person(staff: User, today: datetime.date) -> None:
             by=staff,
             reason="Appointed an honorary member by the Board (demo data).",
         )
+
+
+def _contacts(users: dict[str, User]) -> None:
+    """The demo representative's colleague is one of the organisation's contacts."""
+    representative = users["representative@example.org"]
+    colleague = users["colleague@example.org"]
+    current = Representative.objects.current().filter(user=representative).first()
+    if current is None or Contact.objects.filter(user=colleague).exists():
+        return
+    Contact.objects.create(
+        organisation=current.organisation, user=colleague, added_by=representative
+    )
 
 
 def _change_of_representative(users: dict[str, User]) -> None:

@@ -92,3 +92,16 @@ class DismissalResponseForm(forms.Form):
         help_text=_("Every director reads it before voting."),
         error_messages={"required": _("Write your response.")},
     )
+
+
+class ContactForm(forms.Form):
+    """A colleague the representative adds: they register for events at the member fee."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(
+        label=_("Email"), help_text=_("They are told at this address, and sign in with it.")
+    )
+    language = forms.ChoiceField(
+        label=_("Their language"), choices=settings.LANGUAGES, initial=settings.LANGUAGE_CODE
+    )

@@ -1,11 +1,12 @@
 """Organisations, their designated representatives and their memberships."""
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -222,6 +223,36 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
     def renewing(self) -> "MembershipQuerySet":
         """Neither flagged nor resigning: on the renewal date they renew."""
         return self.filter(not_qualifying_since__isnull=True, resigns_at_period_end=False)
+
+    def giving_member_fee_to(self, user: Any) -> "MembershipQuerySet":
+        """The memberships through which ``user`` (a user, a pk or an ``OuterRef``) pays the
+        member fee at the Centre's events: their own honorary membership, or the membership of
+        an organisation they currently represent or are a contact of. Combine it with
+        ``in_good_standing(on)``: only a member in good standing gives the member fee.
+        """
+        if isinstance(user, OuterRef):
+            # In a subquery, an outer reference is one level further out.
+            nested = OuterRef(user)
+            represented = Representative.objects.current().filter(user=nested)
+            colleague_of = Contact.objects.current().filter(user=nested)
+            return self.filter(
+                Q(person=user)
+                | Q(organisation__in=represented.values("organisation"))
+                | Q(organisation__in=colleague_of.values("organisation"))
+            )
+        # For one person: their organisations first (two index lookups), then the memberships
+        # by key; an OR of subqueries would scan every membership.
+        organisations = list(
+            Representative.objects.current()
+            .filter(user=user)
+            .values_list("organisation_id", flat=True)
+            .union(
+                Contact.objects.current()
+                .filter(user=user)
+                .values_list("organisation_id", flat=True)
+            )
+        )
+        return self.filter(Q(person=user) | Q(organisation_id__in=organisations))
 
 
 class Membership(models.Model):
@@ -554,6 +585,8 @@ class MembershipEventKind(models.TextChoices):
         "representative_change_withdrawn",
         _("Change of representative withdrawn"),
     )
+    CONTACT_ADDED = "contact_added", _("Contact added")
+    CONTACT_REMOVED = "contact_removed", _("Contact removed")
 
 
 class MembershipEvent(models.Model):
@@ -716,3 +749,74 @@ class RepresentativeChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation}: {self.first_name} {self.last_name}"
+
+
+class ContactQuerySet(models.QuerySet["Contact"]):
+    def current(self) -> "ContactQuerySet":
+        return self.filter(removed_at__isnull=True)
+
+
+class Contact(models.Model):
+    """A colleague the representative adds as one of the organisation's contacts.
+
+    While the organisation is a member in good standing, its contacts register for the Centre's
+    events at the member fee, as its representative does. Removing a contact keeps the row
+    (who added and removed them, and when) and ends the member fee for them at once.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        verbose_name=_("organisation"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="contact_of",
+        verbose_name=_("person"),
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("added by"),
+    )
+    added_at = models.DateTimeField(_("added"), default=timezone.now)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("removed by"),
+    )
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["organisation__name", "user__last_name", "user__first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "user"],
+                condition=Q(removed_at__isnull=True),
+                name="one_current_contact_per_person_per_organisation",
+                violation_error_message=_("This person is already one of the contacts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=True) | Q(removed_at__gte=models.F("added_at")),
+                name="contact_removed_after_added",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.organisation})"
+
+    @property
+    def is_current(self) -> bool:
+        return self.removed_at is None

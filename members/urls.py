@@ -30,5 +30,11 @@ urlpatterns = [
         views.respond_to_dismissal,
         name="respond_to_dismissal",
     ),
+    path("membership/<int:pk>/contacts/", views.contacts, name="contacts"),
+    path(
+        "membership/<int:pk>/contacts/<int:contact_pk>/remove/",
+        views.remove_contact,
+        name="remove_contact",
+    ),
     path("renewal/<str:token>/", views.renewal_notice, name="renewal_notice"),
 ]

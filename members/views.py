@@ -8,9 +8,9 @@ from typing import Any
 from allauth.account.decorators import verified_email_required
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -24,12 +24,14 @@ from core.http import SignedInRequest
 
 from . import services
 from .forms import (
+    ContactForm,
     DismissalResponseForm,
     RenewalChangesForm,
     RepresentativeChangeForm,
     ResignationForm,
 )
 from .models import (
+    Contact,
     DismissalResponse,
     Membership,
     MembershipKind,
@@ -44,6 +46,7 @@ from .models import (
     RepresentativeStatus,
     RepresentativeStatusChange,
 )
+from .services import contacts as contact_services
 from .services import member as member_services
 
 
@@ -131,6 +134,10 @@ class MemberCard:
     @property
     def can_resign(self) -> bool:
         return self.membership.is_active and not self.membership.resigns_at_period_end
+
+    @property
+    def can_manage_contacts(self) -> bool:
+        return self.membership.is_active and self.membership.organisation_id is not None
 
     @property
     def can_change_representative(self) -> bool:
@@ -593,3 +600,73 @@ def renewal_notice(request: HttpRequest, token: str) -> HttpResponse:
         "token": token,
     }
     return render(request, "members/renewal_notice.html", context, status=status)
+
+
+# --- The organisation's contacts (colleagues who get the member fee) --------------------------
+
+
+def _contacts_page(
+    request: SignedInRequest[User], membership: Membership, form: ContactForm, status: int = 200
+) -> HttpResponse:
+    contacts = (
+        Contact.objects.current()
+        .filter(organisation=membership.organisation)
+        .select_related("user", "added_by")
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
+    return render(
+        request,
+        "members/contacts.html",
+        {"membership": membership, "contacts": contacts, "form": form},
+        status=status,
+    )
+
+
+@verified_email_required
+def contacts(request: SignedInRequest[User], pk: int) -> HttpResponse:
+    """The representative's list of the organisation's contacts, and adding one."""
+    membership = _own_membership(request, pk)
+    if membership.organisation_id is None or not membership.is_active:
+        raise Http404
+    form = ContactForm(request.POST or None, initial={"language": request.user.language})
+    if request.method == "POST":
+        if not form.is_valid():
+            return _contacts_page(request, membership, form, status=400)
+        try:
+            contact = contact_services.add_contact(
+                membership=membership, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            if not _form_error(form, error):
+                form.add_error(None, error)
+            return _contacts_page(request, membership, form, status=400)
+        except PermissionDenied as error:
+            raise Http404 from error
+        messages.success(
+            request,
+            _("%(name)s is now one of your contacts, and has been told by email.")
+            % {"name": contact.user.get_full_name() or contact.user.email},
+        )
+        return redirect("members:contacts", pk=membership.pk)
+    return _contacts_page(request, membership, form)
+
+
+@verified_email_required
+@require_POST
+def remove_contact(request: SignedInRequest[User], pk: int, contact_pk: int) -> HttpResponse:
+    membership = _own_membership(request, pk)
+    contact = get_object_or_404(
+        Contact.objects.current().select_related("user"),
+        pk=contact_pk,
+        organisation_id=membership.organisation_id,
+    )
+    try:
+        contact_services.remove_contact(contact=contact, by=request.user)
+    except PermissionDenied as error:
+        raise Http404 from error
+    messages.success(
+        request,
+        _("%(name)s is no longer one of your contacts.")
+        % {"name": contact.user.get_full_name() or contact.user.email},
+    )
+    return redirect("members:contacts", pk=membership.pk)

@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from accounts.models import BOARD_GROUP, STAFF_GROUP, User
 from applications.models import Application, ApplicationEvent, Status
+from events.models import Event, EventKind, EventStatus, FeeAudience, FeeTier
 from members.models import (
     Category,
+    Contact,
     Membership,
     MembershipKind,
     Organisation,
@@ -119,6 +121,50 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     started_on = factory.LazyFunction(datetime.date.today)
     period_start = factory.LazyAttribute(lambda o: yearly_period(o.started_on)[0])
     period_end = factory.LazyAttribute(lambda o: yearly_period(o.started_on)[1])
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    """A published seminar in Montréal a month from now, with ten seats."""
+
+    class Meta:
+        model = Event
+
+    kind = EventKind.SEMINAR
+    status = EventStatus.PUBLISHED
+    title = factory.Sequence(lambda n: f"Safer streets seminar {n}")
+    slug = factory.Sequence(lambda n: f"safer-streets-{n}")
+    summary = "How cities prevent crime with their neighbourhoods."
+    starts_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + datetime.timedelta(hours=8))
+    city = "Montréal"
+    country = "CA"
+    venue = "Maison du développement durable"
+    capacity = 10
+
+
+class FeeTierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FeeTier
+
+    event = factory.SubFactory(EventFactory)
+    name = "Non-member fee"
+    audience = FeeAudience.EVERYONE
+    amount = 250
+
+
+def with_member_and_public_fees(event: Event, *, member: int = 150, public: int = 250) -> Event:
+    """The usual pair: the member fee and the non-member fee."""
+    FeeTierFactory(event=event, name="Member fee", audience=FeeAudience.MEMBERS, amount=member)
+    FeeTierFactory(event=event, name="Non-member fee", audience=FeeAudience.EVERYONE, amount=public)
+    return event
 
 
 class ApplicationFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,23 @@
+"""The public event pages are cached per language (core.pagecache); any change to an event or
+a fee, from the admin, a command or a service, retires them once it commits. Only the cache
+listens here: no state changes in a signal."""
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+
+from .models import Event, FeeTier
+
+
+def _retire_event_pages(sender: Any, **kwargs: Any) -> None:
+    from .services import EVENT_PAGES
+
+    EVENT_PAGES.bump_on_commit()
+
+
+def connect() -> None:
+    for model in (Event, FeeTier):
+        post_save.connect(_retire_event_pages, sender=model, dispatch_uid=f"pages-{model.__name__}")
+        post_delete.connect(
+            _retire_event_pages, sender=model, dispatch_uid=f"pages-del-{model.__name__}"
+        )

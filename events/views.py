@@ -1,0 +1,273 @@
+"""The events' public pages (list, archive, page, calendar feed) and the attendee's own:
+registering, "My registrations", cancelling."""
+
+import datetime
+
+from allauth.account.decorators import verified_email_required
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from core.http import SignedInRequest
+from core.pagecache import cache_for_anonymous
+
+from . import services
+from .calendar import event_calendar
+from .fees import Fee, NoFee, decide_fee, member_standing
+from .forms import EventFilterForm, RegistrationForm
+from .models import Event, FeeTier, Registration
+
+PAGE_SIZE = 20
+
+
+def _visible(request: HttpRequest) -> QuerySet[Event]:
+    """Published and cancelled events; the staff also see drafts (to check them)."""
+    events = Event.objects.all()
+    user = request.user
+    if not (user.is_authenticated and user.is_centre_staff):
+        events = events.published()
+    return events
+
+
+def _filtered(events: QuerySet[Event], form: EventFilterForm) -> QuerySet[Event]:
+    form.is_valid()  # each valid filter applies; a wrong one is ignored
+    data = form.cleaned_data
+    if data.get("kind"):
+        events = events.filter(kind=data["kind"])
+    if data.get("language"):
+        events = events.filter(language=data["language"])
+    where = data.get("where")
+    if where == "online":
+        events = events.filter(online=True)
+    elif where:
+        events = events.filter(country=where, online=False)
+    month = form.month_range()
+    if month is not None:
+        start, end = month
+        events = events.filter(starts_at__lt=end, ends_at__gte=start)
+    return events
+
+
+def _listing(request: HttpRequest, *, past: bool) -> HttpResponse:
+    now = timezone.now()
+    base = Event.objects.listed()
+    base = base.past(now) if past else base.upcoming(now)
+    countries = sorted(
+        base.exclude(country="").order_by().values_list("country", flat=True).distinct()
+    )
+    form = EventFilterForm(request.GET, country_codes=countries)
+    events = _filtered(base, form).order_by("-starts_at" if past else "starts_at", "pk")
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "events/list.html",
+        {
+            "page": page,
+            "events": page.object_list,
+            "form": form,
+            "past": past,
+            "query": query.urlencode(),
+            "filtered": any(form.cleaned_data.values()),
+        },
+    )
+
+
+@require_GET
+@cache_for_anonymous(generation=services.EVENT_PAGES, query=True)
+def event_list(request: HttpRequest) -> HttpResponse:
+    return _listing(request, past=False)
+
+
+@require_GET
+@cache_for_anonymous(generation=services.EVENT_PAGES, query=True)
+def archive(request: HttpRequest) -> HttpResponse:
+    return _listing(request, past=True)
+
+
+@require_GET
+@cache_for_anonymous(generation=services.EVENT_PAGES, content_type="text/calendar; charset=utf-8")
+def feed(request: HttpRequest) -> HttpResponse:
+    """Every published event of the last year and to come, visits included."""
+    since = timezone.now() - datetime.timedelta(days=365)
+    events = Event.objects.published().filter(ends_at__gte=since).order_by("starts_at", "pk")
+    body = event_calendar(events, name=_("ICPC events"))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="icpc-events.ics"'
+    return response
+
+
+def _event(request: HttpRequest, slug: str) -> Event:
+    return get_object_or_404(
+        _visible(request)
+        .select_related("parent")
+        .prefetch_related(
+            Prefetch("fee_tiers", queryset=FeeTier.objects.order_by("position", "amount", "pk")),
+            Prefetch(
+                "visits",
+                queryset=Event.objects.published()
+                .order_by("starts_at", "pk")
+                .prefetch_related(
+                    Prefetch(
+                        "fee_tiers", queryset=FeeTier.objects.order_by("position", "amount", "pk")
+                    )
+                ),
+            ),
+        ),
+        slug=slug,
+    )
+
+
+def _their_fee(event: Event, user: User) -> Fee | NoFee:
+    today = timezone.localdate()
+    return decide_fee(
+        event, membership=member_standing(user, today), on=today, tiers=list(event.fee_tiers.all())
+    )
+
+
+@require_GET
+@cache_for_anonymous(generation=services.EVENT_PAGES)
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _event(request, slug)
+    now = timezone.now()
+    context: dict = {"event": event, "registration_open": event.registration_open(now)}
+    if request.user.is_authenticated:
+        user: User = request.user
+        context["registration"] = (
+            Registration.objects.active().filter(event=event, user=user).first()
+        )
+        context["fee"] = _their_fee(event, user)
+        if event.visits.all():
+            context["visit_registrations"] = set(
+                Registration.objects.active()
+                .filter(event__in=event.visits.all(), user=user)
+                .values_list("event_id", flat=True)
+            )
+    return render(request, "events/detail.html", context)
+
+
+@require_GET
+def event_ics(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _event(request, slug)
+    response = HttpResponse(event_calendar([event]), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
+    return response
+
+
+def _initial(user: User, fee: Fee | NoFee) -> dict:
+    organisation = fee.organisation if isinstance(fee, Fee) else None
+    previous = (
+        Registration.objects.filter(user=user)
+        .order_by("-registered_at")
+        .only("job_title", "organisation_name", "dietary_needs", "accessibility_needs")
+        .first()
+    )
+    return {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "job_title": previous.job_title if previous else "",
+        "organisation_name": organisation.name
+        if organisation is not None
+        else (previous.organisation_name if previous else ""),
+        "dietary_needs": previous.dietary_needs if previous else "",
+        "accessibility_needs": previous.accessibility_needs if previous else "",
+    }
+
+
+@verified_email_required
+def register(request: SignedInRequest[User], slug: str) -> HttpResponse:
+    event = _event(request, slug)
+    existing = Registration.objects.active().filter(event=event, user=request.user).first()
+    if existing is not None:
+        messages.info(request, _("You are already registered for this event."))
+        return redirect("events:my_registrations")
+    fee = _their_fee(event, request.user)
+    form = RegistrationForm(request.POST or None, initial=_initial(request.user, fee))
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration = services.register(
+                event=event, user=request.user, details=form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if registration.is_confirmed:
+                messages.success(
+                    request,
+                    _("You are registered for %(event)s. The confirmation is in your email.")
+                    % {"event": event.title},
+                )
+            else:
+                messages.info(
+                    request,
+                    _(
+                        "The event is full: you are on its waitlist. We will email you if a "
+                        "seat frees up."
+                    ),
+                )
+            return redirect("events:my_registrations")
+    return render(
+        request,
+        "events/register.html",
+        {
+            "event": event,
+            "form": form,
+            "fee": fee,
+            "registration_open": event.registration_open(timezone.now()),
+        },
+    )
+
+
+@verified_email_required
+@require_GET
+def my_registrations(request: SignedInRequest[User]) -> HttpResponse:
+    now = timezone.now()
+    registrations = (
+        Registration.objects.filter(user=request.user)
+        .select_related("event", "event__parent")
+        .order_by("-event__starts_at", "-registered_at")
+    )
+    for registration in registrations:
+        # The same rule as the service's: the waitlist may be left at any time.
+        registration.can_cancel = registration.is_active and (  # type: ignore[attr-defined]
+            registration.is_waitlisted or registration.event.cancellable(now)
+        )
+    upcoming = [r for r in registrations if r.event.ends_at >= now]
+    past = [r for r in registrations if r.event.ends_at < now]
+    upcoming.sort(key=lambda r: (r.event.starts_at, r.pk))
+    return render(
+        request,
+        "events/my_registrations.html",
+        {"upcoming": upcoming, "past": past, "now": now},
+    )
+
+
+@verified_email_required
+@require_POST
+def cancel(request: SignedInRequest[User], pk: int) -> HttpResponse:
+    registration = get_object_or_404(
+        Registration.objects.select_related("event"), pk=pk, user=request.user
+    )
+    try:
+        services.cancel_registration(registration=registration, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except PermissionDenied as error:
+        raise Http404 from error
+    else:
+        if registration.is_waitlisted:
+            messages.success(request, _("You have left the waitlist."))
+        else:
+            messages.success(
+                request,
+                _("Your registration for %(event)s is cancelled.") % {"event": registration.event},
+            )
+    return redirect("events:my_registrations")
