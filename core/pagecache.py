@@ -112,3 +112,15 @@ def cache_for_anonymous(
     if view is not None:
         return decorate(view)
     return decorate
+
+
+def cached_for_generation(name: str, generation: Generation, make: Callable[[], Any]) -> Any:
+    """A value (a piece of a page, rows read for it) kept in memory until ``generation`` moves
+    on, per language: what signed-in pages share with everyone, built once."""
+    key = f"part:{name}:{translation.get_language()}#{generation.current()}"
+    page_cache = caches["pages"]
+    value = page_cache.get(key)
+    if value is None:
+        value = make()
+        page_cache.set(key, value, ANONYMOUS_PAGE_SECONDS)
+    return value

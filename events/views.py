@@ -2,21 +2,24 @@
 registering, "My registrations", cancelling."""
 
 import datetime
+from urllib.parse import urlencode
 
 from allauth.account.decorators import verified_email_required
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from core.http import SignedInRequest
-from core.pagecache import cache_for_anonymous
+from core.pagecache import MAX_CACHED_QUERY, cache_for_anonymous, cached_for_generation
 
 from . import services
 from .calendar import event_calendar
@@ -25,15 +28,6 @@ from .forms import EventFilterForm, RegistrationForm
 from .models import Event, FeeTier, Registration
 
 PAGE_SIZE = 20
-
-
-def _visible(request: HttpRequest) -> QuerySet[Event]:
-    """Published and cancelled events; the staff also see drafts (to check them)."""
-    events = Event.objects.all()
-    user = request.user
-    if not (user.is_authenticated and user.is_centre_staff):
-        events = events.published()
-    return events
 
 
 def _filtered(events: QuerySet[Event], form: EventFilterForm) -> QuerySet[Event]:
@@ -55,30 +49,43 @@ def _filtered(events: QuerySet[Event], form: EventFilterForm) -> QuerySet[Event]
     return events
 
 
-def _listing(request: HttpRequest, *, past: bool) -> HttpResponse:
+def _render_listing(query: QueryDict, *, past: bool) -> str:
+    """The list itself (filters, events, pages): the same for everyone."""
     now = timezone.now()
     base = Event.objects.listed()
     base = base.past(now) if past else base.upcoming(now)
     countries = sorted(
         base.exclude(country="").order_by().values_list("country", flat=True).distinct()
     )
-    form = EventFilterForm(request.GET, country_codes=countries)
+    form = EventFilterForm(query, country_codes=countries)
     events = _filtered(base, form).order_by("-starts_at" if past else "starts_at", "pk")
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "events/list.html",
+    page = Paginator(events, PAGE_SIZE).get_page(query.get("page"))
+    others = query.copy()
+    others.pop("page", None)
+    return render_to_string(
+        "events/includes/listing.html",
         {
             "page": page,
             "events": page.object_list,
             "form": form,
             "past": past,
-            "query": query.urlencode(),
+            "query": others.urlencode(),
             "filtered": any(form.cleaned_data.values()),
         },
     )
+
+
+def _listing(request: HttpRequest, *, past: bool) -> HttpResponse:
+    query = urlencode(sorted(request.GET.items()))
+    if len(query) <= MAX_CACHED_QUERY:
+        listing = cached_for_generation(
+            f"events:{'past' if past else 'upcoming'}?{query}",
+            services.EVENT_PAGES,
+            lambda: _render_listing(request.GET, past=past),
+        )
+    else:
+        listing = _render_listing(request.GET, past=past)
+    return render(request, "events/list.html", {"listing": mark_safe(listing), "past": past})  # noqa: S308 - rendered by our template
 
 
 @require_GET
@@ -105,10 +112,9 @@ def feed(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _event(request: HttpRequest, slug: str) -> Event:
-    return get_object_or_404(
-        _visible(request)
-        .select_related("parent")
+def _load_event(events: QuerySet[Event], slug: str) -> Event | None:
+    return (
+        events.select_related("parent")
         .prefetch_related(
             Prefetch("fee_tiers", queryset=FeeTier.objects.order_by("position", "amount", "pk")),
             Prefetch(
@@ -121,9 +127,27 @@ def _event(request: HttpRequest, slug: str) -> Event:
                     )
                 ),
             ),
-        ),
-        slug=slug,
+        )
+        .filter(slug=slug)
+        .first()
     )
+
+
+def _event(request: HttpRequest, slug: str) -> Event:
+    """The event with its fees and visits. What everyone may see is read once per change of
+    any event (the same generation as the cached pages); the staff's view (drafts) each time."""
+    user = request.user
+    if user.is_authenticated and user.is_centre_staff:
+        event = _load_event(Event.objects.all(), slug)
+    else:
+        event = cached_for_generation(
+            f"event:{slug}",
+            services.EVENT_PAGES,
+            lambda: _load_event(Event.objects.published(), slug) or False,
+        )
+    if not event:
+        raise Http404
+    return event
 
 
 def _their_fee(event: Event, user: User) -> Fee | NoFee:

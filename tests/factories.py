@@ -68,7 +68,8 @@ class StaffFactory(UserFactory):
     @factory.post_generation
     def role(obj: User, create: bool, extracted, **kwargs) -> None:
         if create:
-            obj.groups.add(Group.objects.get(name=STAFF_GROUP))
+            # After a transactional test's flush the group is gone: make it again.
+            obj.groups.add(Group.objects.get_or_create(name=STAFF_GROUP)[0])
 
 
 class DirectorFactory(UserFactory):
