@@ -3,6 +3,9 @@
 - ``enqueue`` writes one row per recipient in the caller's transaction and, once it commits,
   queues ``core.deliver_email`` (in-process when there is no broker). A purpose already queued
   for that recipient is not queued again.
+- ``enqueue_many`` writes many rows with a few inserts and one sweep after the commit;
+  ``write_many`` writes them and queues nothing, for a job that sends them itself with
+  ``deliver_many`` (one claimed row after another over one reused connection).
 - ``deliver`` claims the row with a conditional update (pending and due -> sending), so of two
   deliveries of the same row only one sends; it marks it sent, or puts it back to pending with
   an exponential back-off, or failed after ``OUTBOX_MAX_ATTEMPTS``.
@@ -139,7 +142,8 @@ def _queue_sweep_after_commit() -> None:
 
 
 class Draft(NamedTuple):
-    """A plain-text email to one recipient, for ``enqueue_many``."""
+    """An email to one recipient, for ``enqueue_many`` and ``write_many``: plain text, with
+    an HTML alternative and extra headers if given."""
 
     to: str
     language: str
@@ -148,6 +152,8 @@ class Draft(NamedTuple):
     purpose: str
     sensitive: bool = False
     from_email: str = ""
+    html_body: str = ""
+    headers: Mapping[str, str] | None = None
 
 
 _MANY_COLUMNS = (
@@ -170,7 +176,7 @@ _MANY_CHUNK = 500  # 14 parameters a row: well under SQLite's limit of 32,766 a 
 
 
 def enqueue_many(drafts: Iterable[Draft]) -> int:
-    """Write many plain-text emails in the current transaction, one insert per 500.
+    """Write many emails in the current transaction, one insert per 500.
 
     For the batch jobs (the yearly renewal), where a row each through the ORM would cost more
     than the job's own work: a multi-row ``INSERT ... ON CONFLICT DO NOTHING``, which
@@ -179,21 +185,36 @@ def enqueue_many(drafts: Iterable[Draft]) -> int:
     queued after the commit, sends them all, rather than one delivery task each. Returns how
     many rows were offered.
     """
+    drafts = list(drafts)
+    if not drafts:
+        return 0
+    write_many(drafts)
+    transaction.on_commit(_queue_sweep_after_commit, robust=True)
+    return len(drafts)
+
+
+def write_many(drafts: Iterable[Draft]) -> dict[str, int]:
+    """Write the rows as ``enqueue_many`` does, but queue nothing: the caller sends them
+    (``deliver_many``), or the sweep does. Returns ``{purpose: id}`` of the rows written; a
+    purpose already queued for its recipient is skipped and left out."""
     default_sender = settings.DEFAULT_FROM_EMAIL
     subject_length = OutboxMessage._meta.get_field("subject").max_length
     rows = []
     for draft in drafts:
         sender = draft.from_email or default_sender
+        headers = {str(name): str(value) for name, value in (draft.headers or {}).items()}
+        if not any(name.lower() == "message-id" for name in headers):
+            headers["Message-ID"] = _message_id(sender)
         rows.append(
             (
                 draft.to,
                 draft.language,
                 draft.subject[:subject_length],
                 draft.body,
-                "",
+                draft.html_body,
                 sender,
                 "[]",
-                json.dumps({"Message-ID": _message_id(sender)}),
+                json.dumps(headers),
                 "[]",
                 draft.purpose,
                 draft.sensitive,
@@ -202,22 +223,24 @@ def enqueue_many(drafts: Iterable[Draft]) -> int:
                 "",
             )
         )
+    written: dict[str, int] = {}
     if not rows:
-        return 0
+        return written
     quote = connection.ops.quote_name
     table = quote(OutboxMessage._meta.db_table)
     columns = ", ".join(quote(name) for name in _MANY_COLUMNS)
+    returning = f"{quote('id')}, {quote('purpose')}"
     one_row = "(" + ", ".join(["%s"] * len(_MANY_COLUMNS)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), _MANY_CHUNK):
             chunk = rows[start : start + _MANY_CHUNK]
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([one_row] * len(chunk))} "  # noqa: S608 - names quoted, values parameters
-                "ON CONFLICT DO NOTHING",
+                f"ON CONFLICT DO NOTHING RETURNING {returning}",
                 [value for row in chunk for value in row],
             )
-    transaction.on_commit(_queue_sweep_after_commit, robust=True)
-    return len(rows)
+            written.update((purpose, pk) for pk, purpose in cursor.fetchall())
+    return written
 
 
 def already_queued(*, purpose: str, to: str) -> bool:
@@ -361,17 +384,35 @@ def sweep(*, now: datetime.datetime | None = None) -> int:
     ids = list(due)
     if not ids:
         return 0
-    sent = 0
-    deadline = time.monotonic() + SWEEP_BUDGET_SECONDS
-    connection = _delivery_connection()  # opened by the first delivery, reused by the next
+    outcome = deliver_many(ids, now=now, budget=SWEEP_BUDGET_SECONDS)
+    return sum(outcome.values())
+
+
+def deliver_many(
+    ids: Iterable[int],
+    *,
+    now: datetime.datetime | None = None,
+    budget: float | None = None,
+    connection: BaseEmailBackend | None = None,
+) -> dict[int, bool]:
+    """Send these rows, each claimed first as by ``deliver``, over one connection opened by
+    the first delivery and reused by the next (reopened after a failure). ``{id: sent}`` for
+    each row tried; a row another worker holds, or already sent, is tried and not sent. With
+    a ``budget`` in seconds it stops claiming when that has run out (the rest stays pending).
+    Call it outside a transaction, as ``deliver``.
+    """
+    outcome: dict[int, bool] = {}
+    deadline = time.monotonic() + budget if budget is not None else None
+    backend = connection or _delivery_connection()
     try:
         for message_id in ids:
-            if time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 break
-            sent += deliver(message_id=message_id, now=now, connection=connection)
+            outcome[message_id] = deliver(message_id=message_id, now=now, connection=backend)
     finally:
-        _close_quietly(connection)
-    return sent
+        if connection is None:
+            _close_quietly(backend)
+    return outcome
 
 
 def purge(*, now: datetime.datetime | None = None) -> int:
