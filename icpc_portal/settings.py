@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "applications",
     "board",
     "events",
+    "newsletter",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +238,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "membership-renewal-notices": {
         "task": "members.send_renewal_notices",
         "schedule": crontab(hour=2, minute=40),
+    },
+    # Newsletter editions scheduled for now start; one whose worker died is taken over.
+    "newsletter-send-due": {
+        "task": "newsletter.send_due_editions",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    # New representatives and contacts of members join the newsletter's subscribers.
+    "newsletter-member-subscribers": {
+        "task": "newsletter.sync_member_subscribers",
+        "schedule": crontab(hour=1, minute=50),
     },
     # A vote past its deadline closes itself under the rule copied onto it.
     "board-close-overdue-votes": {

@@ -24,6 +24,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("accounts.urls")),
     path("members/", include("members.urls")),
     path("events/", include("events.urls")),
+    path("newsletter/", include("newsletter.urls")),
     path("", include("applications.urls")),
     prefix_default_language=False,
 )

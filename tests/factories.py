@@ -24,6 +24,14 @@ from members.models import (
     Representative,
     yearly_period,
 )
+from newsletter.models import (
+    Edition,
+    EditionStatus,
+    Subscriber,
+    SubscriberSource,
+    SubscriberStatus,
+    Topic,
+)
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -213,3 +221,39 @@ class SubmittedApplicationFactory(ApplicationFactory):
     rep_declaration = True
     motivation = "To share what works."
     agrees_to_statutes = True
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+
+    name_en = factory.Sequence(lambda n: f"Topic {n}")
+    name_fr = factory.Sequence(lambda n: f"Thème {n}")
+
+
+class SubscriberFactory(factory.django.DjangoModelFactory):
+    """A confirmed public subscriber reading in English."""
+
+    class Meta:
+        model = Subscriber
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.net")
+    language = "en"
+    status = SubscriberStatus.SUBSCRIBED
+    source = SubscriberSource.PUBLIC
+    confirmed_at = factory.LazyFunction(timezone.now)
+
+
+class EditionFactory(factory.django.DjangoModelFactory):
+    """A draft to everyone, written in both languages."""
+
+    class Meta:
+        model = Edition
+
+    subject_en = factory.Sequence(lambda n: f"News from the network {n}")
+    subject_fr = factory.Sequence(lambda n: f"Nouvelles du réseau {n}")
+    body_en = (
+        "Dear members,\n\n## This month\n\n- **Safer** streets\n- [Read more](https://example.org)"
+    )
+    body_fr = "Chers membres,\n\n## Ce mois-ci\n\n- Des rues **plus sûres**"
+    status = EditionStatus.DRAFT

@@ -1,0 +1,582 @@
+"""The newsletter's writes: subscribing (with a confirmation), preferences, unsubscribing,
+bounces; composing, scheduling and sending editions.
+
+Exactly one copy each
+---------------------
+``start_sending`` writes one ``Delivery`` per subscriber of the audience with one
+``INSERT ... SELECT ... ON CONFLICT DO NOTHING``: the unique (edition, subscriber) constraint
+makes a second start, or two at once, add nothing. ``send_batch`` claims pending deliveries
+with ``SELECT ... FOR UPDATE SKIP LOCKED`` (two workers take different ones), writes each
+one's email to the outbox (purpose ``newsletter:<edition>:<subscriber>``, unique per
+recipient) and marks it queued in the same transaction; after the commit it sends those rows
+over one reused SMTP connection (``core.outbox.deliver_many``), each claimed by a conditional
+update before it is sent and marked sent right after the server accepts it.
+
+A worker that dies before the batch commits leaves its deliveries pending: the next run claims
+them again, and nothing was written. One that dies after the commit leaves queued rows that
+are still pending in the outbox: the next batch of any worker, or the outbox's sweep, sends
+them, once (they are claimed). The crash window that remains is the message in flight: the
+SMTP server accepted it, and the worker died before the row was marked sent. That row stays
+"sending" until its claim lease (``OUTBOX_CLAIM_LEASE``) runs out and the sweep sends it
+again: at most one duplicate per crash and per connection, only for the message in flight.
+"""
+
+import datetime
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from celery import current_app
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q, Value
+from django.db.models.functions import Now
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.emails import absolute_url, send_templated_email
+from core.locking import lock, lock_name
+from core.mail import PortalEmail
+from core.models import OutboxMessage
+from core.outbox import Draft, deliver_many, write_many
+from core.pagecache import Generation
+from core.status import move_status, record_start
+from members.models import Contact, Membership, Representative
+
+from . import tokens
+from .models import (
+    EDITION_MOVES,
+    SUBSCRIBER_MOVES,
+    Audience,
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionStatus,
+    EditionStatusChange,
+    Language,
+    Subscriber,
+    SubscriberSource,
+    SubscriberStatus,
+    SubscriberStatusChange,
+    Topic,
+)
+from .rendering import RenderedEdition, render_version
+
+log = logging.getLogger(__name__)
+
+# The public archive: an edition sent retires the cached pages.
+ARCHIVE_PAGES = Generation("newsletter-archive")
+
+SEND_TASK = "newsletter.send_edition"
+BATCH_SIZE = 500
+# One task sends for this long, then queues the next (well within the soft time limit).
+TASK_BUDGET_SECONDS = 180
+# An edition still sending that no worker stamped for this long has lost its worker: the beat
+# queues another run (the claims make two at once safe).
+STALE_SECONDS = 120
+
+
+# --- subscribers ----------------------------------------------------------------------------
+
+
+def _move(subscriber: Subscriber, to: str, *, by: User | None = None, note: str = "") -> None:
+    move_status(
+        subscriber,
+        to=to,
+        transitions=SUBSCRIBER_MOVES,
+        history=SubscriberStatusChange,
+        by=by,
+        note=note,
+        subscriber=subscriber,
+    )
+
+
+def _send_confirmation(subscriber: Subscriber) -> None:
+    token = tokens.make_token(tokens.CONFIRM, pk=subscriber.pk, email=subscriber.email)
+    with translation.override(subscriber.language):
+        confirm_url = absolute_url(reverse("newsletter:confirm", args=[token]))
+    send_templated_email(
+        template="newsletter/email/confirm",
+        to=[subscriber.email],
+        context={"confirm_url": confirm_url},
+        language=subscriber.language,
+        # At most one a day: the page cannot be used to flood an address.
+        purpose=f"newsletter.confirm:{subscriber.pk}:{timezone.localdate().isoformat()}",
+        sensitive=True,
+    )
+
+
+def subscribe(*, email: str, language: str, topics: Iterable[Topic] = ()) -> None:
+    """The public page: a new or unsubscribed address waits for its confirmation (emailed);
+    nothing is sent to it before. An address already subscribed is left as it is (its
+    preferences change from the link in every email). Says nothing about which happened: the
+    page must not tell a visitor whether an address is on the list."""
+    email = email.strip().lower()
+    with transaction.atomic():
+        lock_name(f"newsletter-subscriber:{email}")
+        subscriber = Subscriber.objects.select_for_update().filter(email=email).first()
+        if subscriber is None:
+            subscriber = Subscriber.objects.create(
+                email=email,
+                language=language,
+                status=SubscriberStatus.PENDING,
+                source=SubscriberSource.PUBLIC,
+            )
+            record_start(
+                subscriber,
+                transitions=SUBSCRIBER_MOVES,
+                history=SubscriberStatusChange,
+                note="public page",
+                subscriber=subscriber,
+            )
+        elif subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+            _move(subscriber, SubscriberStatus.PENDING, note="public page")
+            subscriber.language = language
+            subscriber.save(update_fields=["status", "language"])
+        elif subscriber.status == SubscriberStatus.PENDING:
+            subscriber.language = language
+            subscriber.save(update_fields=["language"])
+        else:
+            return
+        subscriber.topics.set(list(topics))
+        _send_confirmation(subscriber)
+
+
+def confirm_subscription(*, subscriber: Subscriber) -> bool:
+    """Pending -> subscribed. True if it was confirmed now (or already was)."""
+    with transaction.atomic():
+        subscriber = lock(subscriber)
+        if subscriber.status == SubscriberStatus.SUBSCRIBED:
+            return True
+        if subscriber.status != SubscriberStatus.PENDING:
+            return False
+        _move(subscriber, SubscriberStatus.SUBSCRIBED, note="confirmed from the email")
+        subscriber.confirmed_at = timezone.now()
+        subscriber.save(update_fields=["status", "confirmed_at"])
+    return True
+
+
+def update_preferences(*, subscriber: Subscriber, language: str, topics: Iterable[Topic]) -> None:
+    with transaction.atomic():
+        subscriber = lock(subscriber)
+        subscriber.language = language
+        subscriber.save(update_fields=["language"])
+        subscriber.topics.set(list(topics))
+
+
+def unsubscribe(*, subscriber: Subscriber, note: str = "", by: User | None = None) -> None:
+    """At once; again is harmless. Deliveries not yet written to the outbox are skipped."""
+    with transaction.atomic():
+        subscriber = lock(subscriber)
+        if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+            return
+        _move(subscriber, SubscriberStatus.UNSUBSCRIBED, by=by, note=note)
+        subscriber.unsubscribed_at = timezone.now()
+        subscriber.save(update_fields=["status", "unsubscribed_at"])
+
+
+def mark_bouncing(*, subscribers: Iterable[Subscriber], by: User | None, note: str = "") -> int:
+    """Staff (or, later, the bounce reports): no more editions to these addresses."""
+    marked = 0
+    with transaction.atomic():
+        for subscriber in subscribers:
+            subscriber = lock(subscriber)
+            if not SUBSCRIBER_MOVES.allows(subscriber.status, SubscriberStatus.BOUNCING):
+                continue
+            _move(subscriber, SubscriberStatus.BOUNCING, by=by, note=note or "marked by staff")
+            subscriber.save(update_fields=["status"])
+            marked += 1
+    return marked
+
+
+def member_people(on: datetime.date):
+    """The accounts that belong to members in good standing on ``on``: current
+    representatives and contacts of member organisations, and honorary members in person."""
+    standing = Membership.objects.in_good_standing(on)
+    organisations = standing.filter(organisation__isnull=False).values("organisation")
+    return User.objects.filter(is_active=True).filter(
+        Q(
+            pk__in=Representative.objects.current()
+            .filter(organisation__in=organisations)
+            .values("user")
+        )
+        | Q(pk__in=Contact.objects.current().filter(organisation__in=organisations).values("user"))
+        | Q(pk__in=standing.filter(person__isnull=False).values("person"))
+    )
+
+
+def sync_member_subscribers(*, on: datetime.date | None = None) -> int:
+    """Subscribe the members' representatives and contacts who have no subscriber row yet, in
+    their account's language, with one ``INSERT ... SELECT``. An address already known (one who
+    unsubscribed, bounces, or subscribed on the public page) is left alone. Idempotent; run by
+    the beat daily, before each edition is sent, and by seed_demo. Returns how many were added.
+
+    This is how members join the newsletter: the members app does not know the newsletter.
+    """
+    on = on or timezone.localdate()
+    people = member_people(on).values_list("pk", flat=True).order_by()
+    sql, params = people.query.sql_with_params()
+    quote = connection.ops.quote_name
+    table = quote(Subscriber._meta.db_table)
+    users = quote(User._meta.db_table)
+    statement = (
+        f"INSERT INTO {table} (email, language, user_id, status, source, created_at, confirmed_at) "  # noqa: S608 - names quoted, values parameters
+        f"SELECT LOWER(u.email), CASE WHEN u.language = %s THEN %s ELSE %s END, u.id, %s, %s, "
+        f"%s, %s FROM {users} u WHERE u.id IN ({sql}) "
+        "ON CONFLICT DO NOTHING RETURNING id"
+    )
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            statement,
+            [
+                Language.FRENCH,
+                Language.FRENCH,
+                Language.ENGLISH,
+                SubscriberStatus.SUBSCRIBED,
+                SubscriberSource.MEMBER,
+                now,
+                now,
+                *params,
+            ],
+        )
+        added = [row[0] for row in cursor.fetchall()]
+        SubscriberStatusChange.objects.bulk_create(
+            SubscriberStatusChange(
+                subscriber_id=pk,
+                from_status="",
+                to_status=SubscriberStatus.SUBSCRIBED,
+                at=now,
+                note="member's representative or contact",
+            )
+            for pk in added
+        )
+    return len(added)
+
+
+# --- editions -------------------------------------------------------------------------------
+
+
+def readiness_problems(edition: Edition) -> list[str]:
+    """Why the edition cannot be sent as it is (empty: it can)."""
+    problems = []
+    if not edition.subject_en.strip() or not edition.body_en.strip():
+        problems.append(_("The English subject and text are required."))
+    if not edition.has_french and not edition.english_for_french:
+        problems.append(
+            _(
+                "The French subject and text are missing. Write them, or tick “send the English "
+                "text to French subscribers”."
+            )
+        )
+    if edition.audience == Audience.TOPIC and edition.topic_id is None:
+        problems.append(_("Choose the topic whose subscribers receive it."))
+    return problems
+
+
+def check_ready(edition: Edition) -> None:
+    problems = readiness_problems(edition)
+    if problems:
+        raise ValidationError(problems, code="not_ready")
+
+
+def _move_edition(edition: Edition, to: str, *, by: User | None, note: str = "") -> None:
+    move_status(
+        edition,
+        to=to,
+        transitions=EDITION_MOVES,
+        history=EditionStatusChange,
+        by=by,
+        note=note,
+        edition=edition,
+    )
+
+
+def create_edition(*, edition: Edition, by: User | None) -> Edition:
+    with transaction.atomic():
+        edition.status = EditionStatus.DRAFT
+        edition.created_by = by
+        edition.save()
+        record_start(
+            edition, transitions=EDITION_MOVES, history=EditionStatusChange, by=by, edition=edition
+        )
+    return edition
+
+
+def schedule_edition(*, edition: Edition, at: datetime.datetime, by: User | None) -> Edition:
+    with transaction.atomic():
+        edition = lock(edition)
+        check_ready(edition)
+        _move_edition(edition, EditionStatus.SCHEDULED, by=by, note=at.isoformat())
+        edition.scheduled_at = at
+        edition.save(update_fields=["status", "scheduled_at"])
+    return edition
+
+
+def unschedule_edition(*, edition: Edition, by: User | None) -> Edition:
+    with transaction.atomic():
+        edition = lock(edition)
+        _move_edition(edition, EditionStatus.DRAFT, by=by)
+        edition.save(update_fields=["status"])
+    return edition
+
+
+def audience_of(edition: Edition, *, on: datetime.date | None = None):
+    subscribers = Subscriber.objects.receiving()
+    if edition.audience == Audience.MEMBERS:
+        subscribers = subscribers.filter(user__in=member_people(on or timezone.localdate()))
+    elif edition.audience == Audience.TOPIC:
+        subscribers = subscribers.filter(topics=edition.topic_id)
+    return subscribers
+
+
+def _queue_sending(edition_id: int) -> Callable[[], None]:
+    def queue_newsletter_sending_after_commit() -> None:
+        current_app.tasks[SEND_TASK].delay(edition_id)
+
+    return queue_newsletter_sending_after_commit
+
+
+def start_sending(*, edition: Edition, by: User | None = None, queue: bool = True) -> int:
+    """Draft or scheduled -> sending: one delivery per subscriber of the audience now, and the
+    sending task queued after the commit. An edition already sending (or sent) gains nothing:
+    returns how many deliveries it has. Refused (ValidationError) when it is not ready."""
+    sync_member_subscribers()
+    with transaction.atomic():
+        edition = lock(edition)
+        if edition.status in (EditionStatus.SENDING, EditionStatus.PAUSED, EditionStatus.SENT):
+            return edition.deliveries.count()
+        check_ready(edition)
+        _move_edition(edition, EditionStatus.SENDING, by=by)
+        edition.started_at = edition.last_batch_at = timezone.now()
+        edition.save(update_fields=["status", "started_at", "last_batch_at"])
+        recipients = (
+            audience_of(edition)
+            .order_by()
+            .values_list(Value(edition.pk), "pk", Value(DeliveryStatus.PENDING), Now(), flat=False)
+        )
+        sql, params = recipients.query.sql_with_params()
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(Delivery._meta.db_table)} "  # noqa: S608 - names quoted
+                f"(edition_id, subscriber_id, status, created_at) {sql} ON CONFLICT DO NOTHING",
+                params,
+            )
+        if queue:
+            transaction.on_commit(_queue_sending(edition.pk), robust=True)
+        return edition.deliveries.count()
+
+
+def pause_sending(*, edition: Edition, by: User | None) -> Edition:
+    """Workers stop after the batch they are sending."""
+    with transaction.atomic():
+        edition = lock(edition)
+        _move_edition(edition, EditionStatus.PAUSED, by=by)
+        edition.save(update_fields=["status"])
+    return edition
+
+
+def resume_sending(*, edition: Edition, by: User | None) -> Edition:
+    with transaction.atomic():
+        edition = lock(edition)
+        _move_edition(edition, EditionStatus.SENDING, by=by)
+        edition.last_batch_at = timezone.now()
+        edition.save(update_fields=["status", "last_batch_at"])
+        transaction.on_commit(_queue_sending(edition.pk), robust=True)
+    return edition
+
+
+class BatchResult(NamedTuple):
+    queued: int  # written to the outbox by this batch
+    skipped: int  # unsubscribed or bouncing since the sending started
+    sent: int  # sent by this batch (its own rows, and rows a dead worker left)
+    done: bool  # nothing pending is left, or the edition is not sending
+
+
+def _personal_purpose(edition_id: int, subscriber_id: int) -> str:
+    return f"newsletter:{edition_id}:{subscriber_id}"
+
+
+def send_batch(
+    *,
+    edition_id: int,
+    batch_size: int = BATCH_SIZE,
+    rendered: RenderedEdition | None = None,
+    budget: float | None = None,
+) -> BatchResult:
+    """Claim up to ``batch_size`` pending deliveries, write their emails to the outbox, then
+    send them (and any left queued by a worker that died) over one connection. Call it outside
+    a transaction: the claims must be committed before the sending."""
+    edition = Edition.objects.get(pk=edition_id)
+    if edition.status != EditionStatus.SENDING:
+        return BatchResult(0, 0, 0, True)
+    rendered = rendered or RenderedEdition(edition)
+    with transaction.atomic():
+        claimed = list(
+            Delivery.objects.filter(edition_id=edition_id, status=DeliveryStatus.PENDING)
+            .select_related("subscriber")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("pk")[:batch_size]
+        )
+        skipped = [d.pk for d in claimed if not d.subscriber.receives_editions]
+        drafts = []
+        for delivery in claimed:
+            subscriber = delivery.subscriber
+            if not subscriber.receives_editions:
+                continue
+            version = rendered.version(subscriber.language)
+            text, html, headers = version.personal(
+                subscriber_id=subscriber.pk, email=subscriber.email
+            )
+            drafts.append(
+                Draft(
+                    to=subscriber.email,
+                    language=subscriber.language,
+                    subject=version.subject,
+                    body=text,
+                    html_body=html,
+                    headers=headers,
+                    purpose=_personal_purpose(edition_id, subscriber.pk),
+                )
+            )
+        written = write_many(drafts)
+        missing = [d.purpose for d in drafts if d.purpose not in written]
+        if missing:  # written by an earlier run whose delivery row was lost: link, never resend
+            written.update(
+                OutboxMessage.objects.filter(purpose__in=missing).values_list("purpose", "pk")
+            )
+        queued = []
+        for delivery in claimed:
+            message_id = written.get(_personal_purpose(edition_id, delivery.subscriber_id))
+            if message_id is not None:
+                delivery.status = DeliveryStatus.QUEUED
+                delivery.message_id = message_id
+                queued.append(delivery)
+        Delivery.objects.bulk_update(queued, ["status", "message"], batch_size=500)
+        Delivery.objects.filter(pk__in=skipped).update(status=DeliveryStatus.SKIPPED)
+        Edition.objects.filter(pk=edition_id).update(last_batch_at=Now())
+    # Rows a worker wrote and died before sending: claimed again here (or by the sweep), once.
+    leftover = list(
+        Delivery.objects.filter(
+            edition_id=edition_id, status=DeliveryStatus.QUEUED, message__status="pending"
+        )
+        .exclude(pk__in=[d.pk for d in queued])
+        .values_list("message_id", flat=True)[:batch_size]
+    )
+    ids = [d.message_id for d in queued if d.message_id is not None] + [
+        pk for pk in leftover if pk is not None
+    ]
+    outcome = deliver_many(ids, budget=budget) if ids else {}
+    sent_ids = [pk for pk, sent in outcome.items() if sent]
+    if sent_ids:
+        Delivery.objects.filter(message_id__in=sent_ids).update(status=DeliveryStatus.SENT)
+    done = not Delivery.objects.filter(
+        edition_id=edition_id, status=DeliveryStatus.PENDING
+    ).exists()
+    if done:
+        _finish(edition_id)
+    return BatchResult(len(queued), len(skipped), len(sent_ids), done)
+
+
+def _finish(edition_id: int) -> None:
+    """Sending -> sent, once every delivery has been handed to the outbox."""
+    with transaction.atomic():
+        edition = Edition.objects.select_for_update().get(pk=edition_id)
+        if edition.status != EditionStatus.SENDING:
+            return
+        if edition.deliveries.filter(status=DeliveryStatus.PENDING).exists():
+            return
+        _move_edition(edition, EditionStatus.SENT, by=None, note="every copy handed over")
+        edition.sent_at = timezone.now()
+        edition.save(update_fields=["status", "sent_at"])
+        # What the outbox has sent or given up on since: recorded on the deliveries.
+        for outbox_status, status in (
+            ("sent", DeliveryStatus.SENT),
+            ("failed", DeliveryStatus.FAILED),
+        ):
+            Delivery.objects.filter(
+                edition_id=edition_id, status=DeliveryStatus.QUEUED, message__status=outbox_status
+            ).update(status=status)
+        ARCHIVE_PAGES.bump_on_commit()
+
+
+class SendSummary(NamedTuple):
+    queued: int
+    skipped: int
+    sent: int
+    finished: bool
+
+
+def send_edition(
+    *,
+    edition_id: int,
+    batch_size: int = BATCH_SIZE,
+    budget: float | None = TASK_BUDGET_SECONDS,
+    progress: Callable[[int], object] | None = None,
+) -> SendSummary:
+    """Batch after batch until nothing is pending, the edition is paused, or the ``budget``
+    (seconds; None: no limit) runs out. Returns what this run did."""
+    edition = Edition.objects.get(pk=edition_id)
+    rendered = RenderedEdition(edition)
+    deadline = time.monotonic() + budget if budget is not None else None
+    queued = skipped = sent = 0
+    while True:
+        left = None if deadline is None else max(deadline - time.monotonic(), 1.0)
+        result = send_batch(
+            edition_id=edition_id, batch_size=batch_size, rendered=rendered, budget=left
+        )
+        queued += result.queued
+        skipped += result.skipped
+        sent += result.sent
+        if progress is not None:
+            progress(result.queued + result.skipped)
+        if result.done or (deadline is not None and time.monotonic() >= deadline):
+            return SendSummary(queued, skipped, sent, result.done)
+
+
+def continue_later(edition_id: int) -> None:
+    """Queue the next run of an edition still sending (a task ran out of its budget)."""
+    if Edition.objects.filter(pk=edition_id, status=EditionStatus.SENDING).exists():
+        current_app.tasks[SEND_TASK].delay(edition_id)
+
+
+def editions_to_send(*, now: datetime.datetime | None = None) -> list[int]:
+    """For the beat: start the scheduled editions that are due, and name every edition still
+    sending whose worker has not sent a batch for ``STALE_SECONDS`` (it died)."""
+    now = now or timezone.now()
+    started = []
+    for edition in Edition.objects.due(now):
+        try:
+            start_sending(edition=edition, queue=False)
+        except ValidationError as error:
+            log.warning("Edition %s cannot be sent: %s", edition.pk, " ".join(error.messages))
+        else:
+            started.append(edition.pk)
+    stale = now - datetime.timedelta(seconds=STALE_SECONDS)
+    abandoned = (
+        Edition.objects.filter(status=EditionStatus.SENDING)
+        .filter(Q(last_batch_at__isnull=True) | Q(last_batch_at__lt=stale))
+        .exclude(pk__in=started)
+        .values_list("pk", flat=True)
+    )
+    return started + list(abandoned)
+
+
+def send_test(*, edition: Edition, to: User) -> None:
+    """Both language versions to the staff member, with example links (not a subscriber's)."""
+    for language in (Language.ENGLISH, Language.FRENCH):
+        version = render_version(edition, language)
+        text, html, headers = version.personal(subscriber_id=0, email=to.email)
+        email = PortalEmail(
+            subject=_("[Test]") + " " + version.subject,
+            body=text,
+            to=[to.email],
+            headers=headers,
+            language=language,
+        )
+        email.attach_alternative(html, "text/html")
+        email.send()
