@@ -441,6 +441,9 @@ def send_batch(
                     html_body=html,
                     headers=headers,
                     purpose=_personal_purpose(edition_id, subscriber.pk),
+                    # The links act for the subscriber (preferences, unsubscribe): staff never
+                    # see them, and the body is erased once sent (10,000 copies of an edition).
+                    sensitive=True,
                 )
             )
         written = write_many(drafts)
