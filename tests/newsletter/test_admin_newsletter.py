@@ -124,3 +124,32 @@ def test_the_subscriber_list_exports_as_csv(staff_client):
 
     body = b"".join(response.streaming_content).decode()
     assert body.splitlines()[1].startswith("csv@example.net,fr,subscribed,public")
+
+
+def test_the_lists_and_the_schedule_page_open(staff_client, outbox):
+    SubscriberFactory.create_batch(2)
+    sent = EditionFactory()
+    send_now(sent)
+    draft = EditionFactory()
+
+    editions = staff_client.get(reverse("admin:newsletter_edition_changelist"))
+    subscribers = staff_client.get(reverse("admin:newsletter_subscriber_changelist"))
+    schedule = staff_client.get(reverse("admin:newsletter_edition_schedule", args=[draft.pk]))
+
+    assert editions.status_code == subscribers.status_code == schedule.status_code == 200
+    assert "2 / 0 / 0" in editions.content.decode()
+    assert 'name="at_0"' in schedule.content.decode()
+
+
+def test_staff_schedule_an_edition_for_later(staff_client):
+    edition = EditionFactory()
+
+    response = staff_client.post(
+        reverse("admin:newsletter_edition_schedule", args=[edition.pk]),
+        {"at_0": "2099-06-01", "at_1": "09:00"},
+    )
+
+    assert response.status_code == 302
+    edition.refresh_from_db()
+    assert edition.status == EditionStatus.SCHEDULED
+    assert edition.scheduled_at.year == 2099
