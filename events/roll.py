@@ -29,8 +29,10 @@ from .models import Event, Registration
 
 
 def event_day(event: Event) -> datetime.date:
-    """The day of the event where it takes place: the day good standing is read on."""
-    return event.local_start.date()
+    """The day good standing is read on: the meeting's day where it takes place once it has
+    come; before then, today (a membership renews itself meanwhile, so a period that ends
+    before the meeting is no sign that the member will not be in good standing then)."""
+    return min(event.local_start.date(), timezone.localdate())
 
 
 # --- an event's lists ----------------------------------------------------------------------------

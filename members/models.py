@@ -242,17 +242,25 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
             )
         # For one person: their organisations first (two index lookups), then the memberships
         # by key; an OR of subqueries would scan every membership.
-        organisations = list(
-            Representative.objects.current()
-            .filter(user=user)
-            .values_list("organisation_id", flat=True)
-            .union(
-                Contact.objects.current()
-                .filter(user=user)
-                .values_list("organisation_id", flat=True)
-            )
-        )
+        organisations = list(organisations_of(user))
         return self.filter(Q(person=user) | Q(organisation_id__in=organisations))
+
+
+def organisations_of(user: Any) -> models.QuerySet:
+    """The ids of the organisations ``user`` currently represents or is a contact of."""
+    # No ordering on either side: SQLite refuses ORDER BY inside a compound statement.
+    return (
+        Representative.objects.current()
+        .filter(user=user)
+        .order_by()
+        .values_list("organisation_id", flat=True)
+        .union(
+            Contact.objects.current()
+            .filter(user=user)
+            .order_by()
+            .values_list("organisation_id", flat=True)
+        )
+    )
 
 
 class Membership(models.Model):

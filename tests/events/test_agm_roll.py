@@ -127,14 +127,22 @@ def test_a_lapsed_member_is_not_on_the_roll_even_if_its_people_registered(agm):
         period_end=today - datetime.timedelta(days=36),
     )
     register(agm, lapsed_rep)
-    # In good standing today, but its period ends before the meeting's day (a month away).
-    member("Ends Soon", period_end=today + datetime.timedelta(days=3))
     member("Good Standing")
 
     the_roll = roll.agm_roll(agm)
 
     assert [row.name for row in the_roll.general] == ["Good Standing"]
-    assert the_roll.on == agm.local_start.date()
+
+
+def test_before_the_meeting_good_standing_is_read_today_as_renewals_come_by_themselves(agm):
+    today = datetime.date.today()
+    # Its period ends before the meeting's day (a month away): it renews itself before then.
+    member("Renews Before The Meeting", period_end=today + datetime.timedelta(days=3))
+
+    the_roll = roll.agm_roll(agm)
+
+    assert [row.name for row in the_roll.general] == ["Renews Before The Meeting"]
+    assert the_roll.on == today
 
 
 def test_the_roll_page_shows_the_quorum_line_and_the_delegates(staff_client, agm):

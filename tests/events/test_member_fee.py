@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -309,3 +310,18 @@ def test_staff_promoting_a_lapsed_member_to_a_members_only_event_are_refused_and
     assert "You have left the waitlist" in told.body
     event.refresh_from_db()
     assert (event.capacity, event.seats_taken) == (1, 1)
+
+
+def test_the_member_fee_query_is_one_sqlite_accepts_too(outsider):
+    """`make run` uses SQLite, which refuses an ORDER BY inside a UNION: the query that finds a
+    person's organisations must compile for it as for PostgreSQL."""
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    from members.models import organisations_of
+
+    sqlite = DatabaseWrapper(
+        {**connection.settings_dict, "ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+    )
+    sql, _params = organisations_of(outsider).query.get_compiler(connection=sqlite).as_sql()
+
+    assert "UNION" in sql
