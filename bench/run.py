@@ -20,7 +20,8 @@ membership changelist; the changelist's queries are counted and the slowest show
 A benchmark, not a test: CI does not run it. Knobs: BENCH_SECONDS (per wrk run, default 3),
 BENCH_ROUNDS (default 5), BENCH_VERBOSE=1 (each wrk run on stderr), BENCH_PAGES=name,name (only
 those pages), BENCH_SIZE (applications and member organisations in the database, default 10000),
-BENCH_RENEWAL_SIZES (default 10000,100000; empty: no renewal benchmark).
+BENCH_RENEWAL_SIZES (default 10000,100000; empty: no renewal benchmark), BENCH_NEWSLETTER_SIZES
+(default 1000,10000; empty: no newsletter benchmark).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from urllib.parse import urlsplit
 
 # bench/ is this script's directory, first on the path.
 from eventpages import PAGE_SLUG, seed_events
+from newsletter_send import NewsletterBenchError, bench_newsletter
 from renewal import RenewalBenchError, bench_renewal
 
 
@@ -395,6 +397,15 @@ def bench() -> int:
         print(text, flush=True)
     ok = ok and renewal_ok
     print(seed_events(env, log=lambda text: print(text, file=sys.stderr)), flush=True)
+    # The newsletter: an edition sent to an SMTP sink against a bare smtplib loop
+    # (bench/newsletter_send.py), after the events so that its emails list upcoming ones.
+    try:
+        lines, newsletter_ok = bench_newsletter(env, log=lambda text: print(text, file=sys.stderr))
+    except NewsletterBenchError as error:
+        raise BenchError(str(error)) from error
+    for text in lines:
+        print(text, flush=True)
+    ok = ok and newsletter_ok
     wanted = [name for name in os.environ.get("BENCH_PAGES", "").split(",") if name]
     pages = [signed_in(page, env) for page in PAGES if not wanted or page.name in wanted]
 
