@@ -180,8 +180,8 @@ class Roll:
             self.members_total,
         ) % {"registered": self.members_registered, "total": self.members_total}
         counts = ngettext(
-            "quorum counts members, one vote each, not the %(people)d person registered for them",
-            "quorum counts members, one vote each, not the %(people)d people registered for them",
+            "one vote per member however many of its people come (%(people)d person registered)",
+            "one vote per member however many of its people come (%(people)d people registered)",
             self.people_registered,
         ) % {"people": self.people_registered}
         present = gettext("%(present)d voting delegates marked as arrived") % {

@@ -267,6 +267,9 @@ class EditionAdmin(StatusHistoryView, admin.ModelAdmin):
                 if edition.is_editable
                 else None,
             }
+            if not edition.is_editable:
+                # Every field is read-only once the sending started: nothing to save.
+                extra.update(show_save=False, show_save_and_continue=False)
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def _edition(self, request: HttpRequest, pk: int, *, send: bool = False) -> Edition:

@@ -115,7 +115,7 @@ def test_the_roll_lists_every_general_member_and_the_honorary_ones_who_come(agm)
     for row in the_roll.honorary:
         assert row.registered and not row.votes and row.delegate is None
     assert (the_roll.members_registered, the_roll.members_total) == (1, 2)
-    assert the_roll.quorum_line.startswith("1 of 2 general members registered; quorum counts")
+    assert the_roll.quorum_line.startswith("1 of 2 general members registered; one vote per member")
 
 
 def test_a_lapsed_member_is_not_on_the_roll_even_if_its_people_registered(agm):

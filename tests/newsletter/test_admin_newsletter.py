@@ -153,3 +153,17 @@ def test_staff_schedule_an_edition_for_later(staff_client):
     edition.refresh_from_db()
     assert edition.status == EditionStatus.SCHEDULED
     assert edition.scheduled_at.year == 2099
+
+
+def test_an_edition_being_sent_offers_no_save_button_as_nothing_can_be_changed(staff_client):
+    SubscriberFactory()
+    edition = EditionFactory()
+    draft_page = staff_client.get(reverse("admin:newsletter_edition_change", args=[edition.pk]))
+    assert 'name="_save"' in draft_page.content.decode()
+    from newsletter import services
+
+    services.start_sending(edition=edition, queue=False)
+
+    page = staff_client.get(reverse("admin:newsletter_edition_change", args=[edition.pk]))
+    assert 'name="_save"' not in page.content.decode()
+    assert 'name="_continue"' not in page.content.decode()
