@@ -8,6 +8,7 @@ shared cache; the pages themselves in each process's memory, where a hit is chea
 """
 
 import time
+import weakref
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, overload
@@ -15,6 +16,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
@@ -30,8 +32,20 @@ class Generation:
 
     def __init__(self, name: str) -> None:
         self.key = f"pages-generation:{name}"
+        self._clients: weakref.WeakKeyDictionary[RedisCache, Any] = weakref.WeakKeyDictionary()
 
     def current(self) -> int:
+        backend = caches["default"]
+        if isinstance(backend, RedisCache):
+            # Read on every cached page: straight from Redis, with a client kept for this
+            # process (the cache API builds a new client per call, which costs more than the
+            # round trip). Django stores an int as its digits.
+            client = self._clients.get(backend)
+            if client is None:
+                client = self._clients[backend] = backend._cache.get_client(write=False)
+            raw = client.get(backend.make_and_validate_key(self.key))
+            if raw is not None:
+                return int(raw)
         # It starts from the time, not from zero: if the shared cache loses the key, the next
         # value is still one no page was cached under.
         value: Any = cache.get_or_set(self.key, time.time_ns, timeout=None)

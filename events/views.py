@@ -2,6 +2,8 @@
 registering, "My registrations", cancelling."""
 
 import datetime
+import re
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from allauth.account.decorators import verified_email_required
@@ -13,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -134,20 +136,19 @@ def _load_event(events: QuerySet[Event], slug: str) -> Event | None:
 
 
 def _event(request: HttpRequest, slug: str) -> Event:
-    """The event with its fees and visits. What everyone may see is read once per change of
-    any event (the same generation as the cached pages); the staff's view (drafts) each time."""
+    """The event with its fees and visits. A published event is read once per change of any
+    event (the same generation as the cached pages) and is the same for everyone, staff
+    included; only a slug that no published event has is looked up again for the staff, who
+    also see drafts (their own query, each time)."""
+    shared = _shared_event(slug)
+    if shared is not None:
+        return shared.event
     user = request.user
     if user.is_authenticated and user.is_centre_staff:
         event = _load_event(Event.objects.all(), slug)
-    else:
-        event = cached_for_generation(
-            f"event:{slug}",
-            services.EVENT_PAGES,
-            lambda: _load_event(Event.objects.published(), slug) or False,
-        )
-    if not event:
-        raise Http404
-    return event
+        if event is not None:
+            return event
+    raise Http404
 
 
 def _their_fee(event: Event, user: User) -> Fee | NoFee:
@@ -157,25 +158,121 @@ def _their_fee(event: Event, user: User) -> Fee | NoFee:
     )
 
 
+# The event page is the same for everyone but for a few places: the registration box (the
+# person's registration, their fee, whether registration is still open) and, on each visit,
+# "You are registered" or the button to register. The shared template marks those places with
+# these comments; the page is kept as the pieces between them.
+_REGISTRATION_SLOT = "<!--registration-->"
+_VISIT_SLOT = re.compile(r"<!--visit:(\d+)-->")
+
+
+@dataclass(frozen=True)
+class SharedPage:
+    """An event page's shared HTML, cut where each person's parts go: ``pieces`` alternate
+    HTML and slots (``"registration"`` or a visit's id). ``visit_actions`` holds, per visit, its
+    button to register (empty if it is cancelled); ``registered`` the badge shown instead."""
+
+    event: Event
+    pieces: list[str | int]
+    visit_actions: dict[int, str]
+    registered: str
+
+    def assemble(self, *, registration_box: str, registered_visits: set[int]) -> SafeString:
+        """The page's body for one person: their registration box, and on each visit they are
+        registered to the badge instead of the button."""
+        body = []
+        for piece in self.pieces:
+            if piece == "registration":
+                body.append(registration_box)
+            elif isinstance(piece, int):
+                body.append(
+                    self.registered if piece in registered_visits else self.visit_actions[piece]
+                )
+            else:
+                body.append(piece)
+        # Every piece is the output of our templates: already escaped.
+        return mark_safe("".join(body))  # noqa: S308
+
+
+def _render_shared_page(event: Event) -> SharedPage:
+    html = render_to_string("events/includes/detail_shared.html", {"event": event})
+    pieces: list[str | int] = []
+    for number, part in enumerate(_VISIT_SLOT.split(html)):
+        if number % 2:  # what the pattern captured: a visit's id
+            pieces.append(int(part))
+            continue
+        before, found, after = part.partition(_REGISTRATION_SLOT)
+        pieces.append(before)
+        if found:
+            pieces += ["registration", after]
+    return SharedPage(
+        event=event,
+        pieces=pieces,
+        visit_actions={
+            visit.pk: render_to_string("events/includes/visit_action.html", {"visit": visit})
+            for visit in event.visits.all()
+        },
+        registered=render_to_string("events/includes/visit_registered.html"),
+    )
+
+
+def _shared_event(slug: str) -> SharedPage | None:
+    """The published event ``slug`` and its page's shared HTML, made once per generation (and
+    language): any change of an event, its fees or its seats taken makes them again."""
+
+    def make() -> SharedPage | bool:
+        event = _load_event(Event.objects.published(), slug)
+        return _render_shared_page(event) if event is not None else False
+
+    return cached_for_generation(f"event:{slug}", services.EVENT_PAGES, make) or None
+
+
+# How long the event pages may show a person's standing as a member before reading it again.
+def _registration_box(request: HttpRequest, event: Event, registration: Registration | None) -> str:
+    """The person's own part of the sidebar: their registration, or their fee and the button."""
+    context: dict = {
+        "event": event,
+        "registration": registration,
+        "registration_open": event.registration_open(timezone.now()),
+    }
+    if request.user.is_authenticated and registration is None and context["registration_open"]:
+        today = timezone.localdate()
+        context["fee"] = decide_fee(
+            event,
+            membership=member_standing(request.user, today),
+            on=today,
+            tiers=list(event.fee_tiers.all()),
+        )
+    context["user"] = request.user
+    return render_to_string("events/includes/registration_box.html", context)
+
+
 @require_GET
 @cache_for_anonymous(generation=services.EVENT_PAGES)
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
-    event = _event(request, slug)
-    now = timezone.now()
-    context: dict = {"event": event, "registration_open": event.registration_open(now)}
+    shared = _shared_event(slug)
+    if shared is None:  # a draft (for the staff) or no such event
+        shared = _render_shared_page(_event(request, slug))
+    event = shared.event
+    registration = None
+    registered_visits: set[int] = set()
     if request.user.is_authenticated:
-        user: User = request.user
-        context["registration"] = (
-            Registration.objects.active().filter(event=event, user=user).first()
-        )
-        context["fee"] = _their_fee(event, user)
-        if event.visits.all():
-            context["visit_registrations"] = set(
-                Registration.objects.active()
-                .filter(event__in=event.visits.all(), user=user)
-                .values_list("event_id", flat=True)
-            )
-    return render(request, "events/detail.html", context)
+        # One query for the person's active registrations to the event and its visits.
+        for row in (
+            Registration.objects.active()
+            .filter(user=request.user, event_id__in=[event.pk, *shared.visit_actions])
+            .only("pk", "event_id", "status")
+        ):
+            if row.event_id == event.pk:
+                registration = row
+            else:
+                registered_visits.add(row.event_id)
+    body = shared.assemble(
+        registration_box=_registration_box(request, event, registration),
+        registered_visits=registered_visits,
+    )
+    # The pieces are our templates' output: already escaped.
+    return render(request, "events/detail.html", {"event": event, "body": mark_safe("".join(body))})  # noqa: S308
 
 
 @require_GET
@@ -250,13 +347,35 @@ def register(request: SignedInRequest[User], slug: str) -> HttpResponse:
     )
 
 
+_MY_REGISTRATION_FIELDS = (
+    "event_id",
+    "status",
+    "amount",
+    "currency",
+    "fee_name",
+    "payment_reference",
+    "paid_at",
+    "attended_at",
+    "registered_at",
+    "event__title",
+    "event__slug",
+    "event__status",
+    "event__starts_at",
+    "event__ends_at",
+    "event__time_zone",
+    "event__cancellation_cutoff",
+)
+
+
 @verified_email_required
 @require_GET
 def my_registrations(request: SignedInRequest[User]) -> HttpResponse:
     now = timezone.now()
     registrations = (
         Registration.objects.filter(user=request.user)
-        .select_related("event", "event__parent")
+        .select_related("event")
+        # What the page shows: not the attendee's details, nor the event's programme.
+        .only(*_MY_REGISTRATION_FIELDS)
         .order_by("-event__starts_at", "-registered_at")
     )
     for registration in registrations:
