@@ -394,8 +394,13 @@ CHUNK = 25
 
 
 def _claim_chunk(ids: list[int], moment: datetime.datetime | BaseExpression) -> list[OutboxMessage]:
-    """The rows of ``ids`` that are pending and due, claimed (-> sending) in one transaction;
-    rows another worker holds or has claimed are left to it."""
+    """The rows of ``ids`` that are pending and due, claimed (-> sending) in one transaction.
+
+    PostgreSQL skips the rows another worker has locked; the update is conditional all the
+    same (pending and due), so a row claimed by anyone else is never taken: the rows returned
+    are those this claim moved, recognised by its own time stamp.
+    """
+    stamp = timezone.now()
     with transaction.atomic():
         free = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -404,11 +409,18 @@ def _claim_chunk(ids: list[int], moment: datetime.datetime | BaseExpression) -> 
         )
         if not free:
             return []
-        OutboxMessage.objects.filter(pk__in=free).update(
-            status=OutboxStatus.SENDING, claimed_at=moment, attempts=F("attempts") + 1
-        )
-        claimed = {message.pk: message for message in OutboxMessage.objects.filter(pk__in=free)}
-    return [claimed[pk] for pk in ids if pk in claimed]
+        claimed = OutboxMessage.objects.filter(
+            pk__in=free, status=OutboxStatus.PENDING, next_attempt_at__lte=moment
+        ).update(status=OutboxStatus.SENDING, claimed_at=stamp, attempts=F("attempts") + 1)
+        if not claimed:
+            return []
+        mine = {
+            message.pk: message
+            for message in OutboxMessage.objects.filter(
+                pk__in=free, status=OutboxStatus.SENDING, claimed_at=stamp
+            )
+        }
+    return [mine[pk] for pk in ids if pk in mine]
 
 
 def _mark_sent(message: OutboxMessage, moment: datetime.datetime | BaseExpression) -> None:

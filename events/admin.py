@@ -157,8 +157,11 @@ class EventForm(forms.ModelForm):
     def clean_capacity(self) -> int | None:
         capacity = self.cleaned_data.get("capacity")
         if capacity is not None and self.instance.pk:
+            # Locked: the admin validates and saves in one transaction, so no seat can be
+            # taken between this check and the save (the constraint would refuse the save).
             taken = (
-                Event.objects.filter(pk=self.instance.pk)
+                Event.objects.select_for_update()
+                .filter(pk=self.instance.pk)
                 .values_list("seats_taken", flat=True)
                 .first()
             ) or 0

@@ -33,6 +33,7 @@ from .models import (
     EVENT_MOVES,
     REGISTRATION_MOVES,
     Event,
+    EventKind,
     EventStatus,
     EventStatusChange,
     FeeAudience,
@@ -214,8 +215,44 @@ def cancel_registration(
         if was_confirmed:
             _free_seat(event)
             _fill(event, now=now)
+        _cancel_visits_that_need_it(event, locked, by=by, now=now)
         EVENT_PAGES.bump_on_commit()
     return locked
+
+
+def _cancel_visits_that_need_it(
+    meeting: Event, registration: Registration, *, by: User, now: datetime.datetime
+) -> None:
+    """A meeting registration cancelled: the person's places on its visits that are only for
+    those registered to the meeting go too (their seats to the next in line). The meeting is
+    locked already; each visit is locked after it, as every path locks an event before its
+    registrations."""
+    if meeting.kind != EventKind.ANNUAL_MEETING:
+        return
+    held = (
+        Registration.objects.active()
+        .filter(
+            user_id=registration.user_id,
+            event__parent=meeting,
+            event__requires_parent_registration=True,
+        )
+        .order_by("event_id")
+        .values_list("pk", "event_id")
+    )
+    for pk, visit_id in list(held):
+        visit = _lock_event(Event(pk=visit_id))
+        place = Registration.objects.select_for_update().select_related("user", "event").get(pk=pk)
+        if not place.is_active:
+            continue
+        was_confirmed = place.is_confirmed
+        _mark_cancelled(
+            place, by=by, now=now, note=_("Cancelled with the registration to the meeting.")
+        )
+        place.save(update_fields=["status", "cancelled_at"])
+        _tell_attendee(place, template="events/email/cancelled", extra={"with_meeting": True})
+        if was_confirmed:
+            _free_seat(visit)
+            _fill(visit, now=now)
 
 
 def _mark_cancelled(

@@ -156,6 +156,15 @@ class EditionForm(forms.ModelForm):
         data = super().clean() or self.cleaned_data
         if data.get("audience") == "topic" and not data.get("topic"):
             self.add_error("topic", gettext("Choose the topic whose subscribers receive it."))
+        if self.instance.pk:
+            # Locked until the save (the admin validates and saves in one transaction): a
+            # form opened on a draft cannot rewrite an edition whose sending has started.
+            current = Edition.objects.select_for_update().get(pk=self.instance.pk)
+            if not current.is_editable:
+                raise ValidationError(
+                    gettext("The sending has started: the edition can no longer be changed."),
+                    code="sending",
+                )
         return data
 
 

@@ -18,7 +18,14 @@ are still pending in the outbox: the next batch of any worker, or the outbox's s
 them, once (they are claimed). The crash window that remains is the message in flight: the
 SMTP server accepted it, and the worker died before the row was marked sent. That row stays
 "sending" until its claim lease (``OUTBOX_CLAIM_LEASE``) runs out and the sweep sends it
-again: at most one duplicate per crash and per connection, only for the message in flight.
+again: at most one duplicate per crashed worker. The outbox's claims and marks do not wait for
+PostgreSQL's disk flush (``core.outbox.deliver_many``): a crash of the database server itself
+(not of a worker) could also lose the marks of its last fraction of a second (about three
+times ``wal_writer_delay``, 0.6 s by default), and those messages would go out twice.
+
+An edition is sent once every copy has been sent or given up on by the outbox; until then its
+task goes on, and when what is left only waits on the outbox (a retry not yet due, a claim
+another worker holds) it stops and the beat takes the edition over later.
 """
 
 import datetime
@@ -327,7 +334,10 @@ def unschedule_edition(*, edition: Edition, by: User | None) -> Edition:
 def audience_of(edition: Edition, *, on: datetime.date | None = None):
     subscribers = Subscriber.objects.receiving()
     if edition.audience == Audience.MEMBERS:
-        subscribers = subscribers.filter(user__in=member_people(on or timezone.localdate()))
+        people = member_people(on or timezone.localdate())
+        # By account, or by address: a representative may have subscribed on the public page
+        # before their organisation joined (addresses are kept lower-case on both sides).
+        subscribers = subscribers.filter(Q(user__in=people) | Q(email__in=people.values("email")))
     elif edition.audience == Audience.TOPIC:
         subscribers = subscribers.filter(topics=edition.topic_id)
     return subscribers
@@ -477,23 +487,30 @@ def send_batch(
     sent_ids = [pk for pk, sent in outcome.items() if sent]
     if sent_ids:
         Delivery.objects.filter(message_id__in=sent_ids).update(status=DeliveryStatus.SENT)
-    done = not Delivery.objects.filter(
-        edition_id=edition_id, status=DeliveryStatus.PENDING
-    ).exists()
+    done = not _unfinished(edition_id).exists()
     if done:
         _finish(edition_id)
     return BatchResult(len(queued), len(skipped), len(sent_ids), done)
 
 
+def _unfinished(edition_id: int):
+    """Deliveries not yet sent or given up on: pending, or queued with their email still
+    waiting in the outbox (or being sent)."""
+    return Delivery.objects.filter(edition_id=edition_id).filter(
+        Q(status=DeliveryStatus.PENDING)
+        | Q(status=DeliveryStatus.QUEUED, message__status__in=["pending", "sending"])
+    )
+
+
 def _finish(edition_id: int) -> None:
-    """Sending -> sent, once every delivery has been handed to the outbox."""
+    """Sending -> sent, once every copy has been sent or given up on by the outbox."""
     with transaction.atomic():
         edition = Edition.objects.select_for_update().get(pk=edition_id)
         if edition.status != EditionStatus.SENDING:
             return
-        if edition.deliveries.filter(status=DeliveryStatus.PENDING).exists():
+        if _unfinished(edition_id).exists():
             return
-        _move_edition(edition, EditionStatus.SENT, by=None, note="every copy handed over")
+        _move_edition(edition, EditionStatus.SENT, by=None, note="every copy sent")
         edition.sent_at = timezone.now()
         edition.save(update_fields=["status", "sent_at"])
         # What the outbox has sent or given up on since: recorded on the deliveries.
@@ -512,6 +529,9 @@ class SendSummary(NamedTuple):
     skipped: int
     sent: int
     finished: bool
+    # Stopped because what is left waits on the outbox (a claim another worker holds, a
+    # retry not yet due): the beat takes the edition over once no batch has run for a while.
+    waiting: bool = False
 
 
 def send_edition(
@@ -539,6 +559,8 @@ def send_edition(
             progress(result.queued + result.skipped)
         if result.done or (deadline is not None and time.monotonic() >= deadline):
             return SendSummary(queued, skipped, sent, result.done)
+        if not (result.queued or result.skipped or result.sent):
+            return SendSummary(queued, skipped, sent, False, waiting=True)
 
 
 def continue_later(edition_id: int) -> None:

@@ -8,7 +8,7 @@ def send_edition(edition_id: int, batch_size: int = services.BATCH_SIZE) -> dict
     """Send an edition's batches for a while, then queue the next run if some are left. Safe
     twice at once or after a worker died: every delivery and every email is claimed."""
     summary = services.send_edition(edition_id=edition_id, batch_size=batch_size)
-    if not summary.finished:
+    if not summary.finished and not summary.waiting:
         services.continue_later(edition_id)
     return summary._asdict()
 

@@ -65,3 +65,32 @@ def test_a_freed_seat_goes_to_the_member_first_at_the_fee_of_the_day(
     promoted = [m for m in mailoutbox if m.to == [representative.email]][-1]
     assert "freed up" in promoted.body
     assert promoted.attachments[0][0] == "event.ics"
+
+
+def test_cancelling_the_meeting_registration_cancels_the_visits_that_require_it(
+    outsider, mailoutbox
+):
+    from tests.factories import EventFactory
+
+    meeting = EventFactory(kind="annual_meeting")
+    visit = EventFactory(
+        kind="visit", parent=meeting, capacity=1, requires_parent_registration=True
+    )
+    open_visit = EventFactory(kind="visit", parent=meeting, capacity=5)
+    on_meeting = services.register(event=meeting, user=outsider, details=DETAILS)
+    on_visit = services.register(event=visit, user=outsider, details=DETAILS)
+    on_open_visit = services.register(event=open_visit, user=outsider, details=DETAILS)
+    other = UserFactory()
+    services.register(event=meeting, user=other, details=DETAILS)
+    waiting = services.register(event=visit, user=other, details=DETAILS)
+    assert waiting.is_waitlisted
+
+    services.cancel_registration(registration=on_meeting, by=outsider)
+
+    on_visit.refresh_from_db()
+    on_open_visit.refresh_from_db()
+    waiting.refresh_from_db()
+    assert on_visit.status == RegistrationStatus.CANCELLED
+    assert on_open_visit.status == RegistrationStatus.CONFIRMED  # open to anyone: it stays
+    assert waiting.status == RegistrationStatus.CONFIRMED  # the freed visit seat went on
+    assert any("with your registration to" in m.body for m in mailoutbox)

@@ -192,3 +192,39 @@ def test_a_test_send_emails_both_versions_to_the_staff_member_only(outbox, staff
         f"[Test] [ICPC] {edition.subject_fr}",
     ]
     assert not Delivery.objects.exists()
+
+
+def test_an_edition_is_sent_only_once_every_copy_has_left_the_outbox(outbox, monkeypatch):
+    SubscriberFactory.create_batch(3)
+    edition = EditionFactory()
+    services.start_sending(edition=edition, queue=False)
+    # The batch writes the emails, then runs out of time before sending any of them.
+    monkeypatch.setattr(services, "deliver_many", lambda ids, **kwargs: {})
+
+    result = services.send_batch(edition_id=edition.pk)
+
+    assert result.queued == 3 and not result.done
+    assert Edition.objects.get(pk=edition.pk).status == EditionStatus.SENDING
+    summary = services.send_edition(edition_id=edition.pk, budget=None)
+    assert summary.waiting and not summary.finished  # nothing it can send: it stops
+    monkeypatch.undo()
+
+    summary = services.send_edition(edition_id=edition.pk, budget=None)
+
+    assert summary.finished
+    assert Edition.objects.get(pk=edition.pk).status == EditionStatus.SENT
+    assert len(recipients(outbox)) == 3
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
+
+
+def test_a_members_only_edition_reaches_a_representative_who_subscribed_on_the_public_page():
+    membership = MembershipFactory()
+    representative = RepresentativeFactory(organisation=membership.organisation).user
+    # Subscribed on the public page before their organisation joined: no account link.
+    SubscriberFactory(email=representative.email)
+    SubscriberFactory(email="public@example.net")
+    edition = EditionFactory(audience=Audience.MEMBERS)
+
+    audience = set(services.audience_of(edition).values_list("email", flat=True))
+
+    assert audience == {representative.email}

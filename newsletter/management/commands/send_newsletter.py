@@ -60,5 +60,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Edition {edition_id}: written {summary.queued}, sent {summary.sent}, "
                 f"skipped {summary.skipped} (unsubscribed meanwhile)"
-                + ("; finished." if summary.finished else "; paused.")
+                + (
+                    "; finished."
+                    if summary.finished
+                    else "; the rest waits for the outbox (retries, or another worker)."
+                    if summary.waiting
+                    else "; paused."
+                )
             )
