@@ -18,11 +18,20 @@ batches, and the next run does the rest.
 import datetime
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Count, DateField, Exists, ExpressionWrapper, F, OuterRef
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+)
 from django.urls import reverse
 from django.utils import timezone
 
@@ -37,12 +46,12 @@ from members.models import (
     MembershipQuerySet,
     MembershipRenewal,
     RenewalNotice,
-    Representative,
+    RepresentativeStatus,
     yearly_period,
 )
 from members.services import end_membership
 
-RENEWAL_BATCH_SIZE = 500
+RENEWAL_BATCH_SIZE = 2000
 log = logging.getLogger(__name__)
 NOTICE_DAYS = 30
 ONE_DAY = datetime.timedelta(days=1)
@@ -77,32 +86,57 @@ def _periods_behind(period_end: datetime.date, on: datetime.date) -> int:
 
 
 class Claimed(NamedTuple):
-    """A membership locked for this batch: what the jobs need of it."""
+    """A membership locked for this batch: what the jobs need of it, its emails' addressee
+    included (read in the claim's own query, rather than in one more per batch)."""
 
     pk: int
-    organisation_id: int | None
     period_end: datetime.date
     ends_at_renewal: bool
+    organisation_name: str
+    # Its current representative; None when it has none (a designation awaiting acceptance).
+    representative: Recipient | None
+
+
+# An organisation has at most one standing representative (the database's constraint
+# ``one_current_representative_per_organisation``): joining the current one keeps one row per
+# membership, so that the claim's LIMIT counts memberships.
+def _current_representative() -> FilteredRelation:
+    return FilteredRelation(
+        "organisation__representatives",
+        condition=Q(organisation__representatives__status=RepresentativeStatus.CURRENT),
+    )
 
 
 def _claim(memberships: MembershipQuerySet, after: int, batch_size: int) -> list[Claimed]:
     """The next batch after ``after`` (by id), locked; rows other runs hold are left to them."""
     rows = (
         memberships.filter(pk__gt=after)
+        .annotate(representative=_current_representative())
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("pk")
         .values_list(
             "pk",
-            "organisation_id",
             "period_end",
             "not_qualifying_since",
             "resigns_at_period_end",
+            "organisation__name",
+            "representative__user__email",
+            "representative__user__first_name",
+            "representative__user__last_name",
+            "representative__user__language",
         )[:batch_size]
     )
     return [
-        Claimed(pk, organisation_id, period_end, flagged is not None or resigning)
-        for pk, organisation_id, period_end, flagged, resigning in rows
+        Claimed(pk, period_end, flagged is not None or resigning, name or "", _recipient(*person))
+        for pk, period_end, flagged, resigning, name, *person in rows
     ]
+
+
+def _recipient(email: str | None, first: str, last: str, language: str) -> Recipient | None:
+    """The representative as an email needs them; None for no representative (the join's)."""
+    if email is None:
+        return None
+    return Recipient(email, f"{first} {last}".strip() or email, language)
 
 
 def _in_batches(
@@ -137,38 +171,6 @@ def _in_batches(
         after, claimed_in_walk = claimed[-1].pk, True
         if progress is not None:
             progress(len(claimed))
-
-
-class Addressee(NamedTuple):
-    """A current representative, as an email needs them."""
-
-    recipient: Recipient
-    organisation_name: str
-
-
-def _representatives(organisation_ids: Iterable[int | None]) -> dict[int, list[Addressee]]:
-    """The current representatives of these organisations, in one query."""
-    found: dict[int, list[Addressee]] = defaultdict(list)
-    wanted = {pk for pk in organisation_ids if pk is not None}
-    rows = (
-        Representative.objects.current()
-        .filter(organisation_id__in=wanted)
-        .order_by("pk")
-        .values_list(
-            "organisation_id",
-            "organisation__name",
-            "user__email",
-            "user__first_name",
-            "user__last_name",
-            "user__language",
-        )
-    )
-    for organisation_id, organisation_name, email, first, last, language in rows:
-        name = f"{first} {last}".strip() or email
-        found[organisation_id].append(
-            Addressee(Recipient(email, name, language), organisation_name)
-        )
-    return found
 
 
 # --- The renewal -------------------------------------------------------------------------
@@ -284,7 +286,6 @@ def _renew(memberships: list[Claimed]) -> None:
         by_end[membership.period_end].append(membership)
     emails = BulkEmails("members/email/renewed")
     url = absolute_url(reverse("members:membership"))
-    representatives = _representatives(m.organisation_id for m in memberships)
     for old_end, group in by_end.items():
         start, end = yearly_period(old_end + ONE_DAY)
         pks = [m.pk for m in group]
@@ -296,13 +297,14 @@ def _renew(memberships: list[Claimed]) -> None:
         if moved != len(pks):
             raise RuntimeError("A claimed membership moved under its lock.")
         shared = {"period_start": start, "period_end": end, "url": url}
+        purpose = f"members.renewed:{{}}:{start.isoformat()}"
         for membership in group:
-            for to in representatives.get(membership.organisation_id or 0, []):
+            if membership.representative is not None:
                 emails.add(
-                    to=to.recipient,
-                    purpose=f"members.renewed:{membership.pk}:{start.isoformat()}",
+                    to=membership.representative,
+                    purpose=purpose.format(membership.pk),
                     shared=shared,
-                    personal={"organisation.name": to.organisation_name},
+                    personal={"organisation.name": membership.organisation_name},
                 )
     emails.write()
 
@@ -412,19 +414,19 @@ def _notify(claimed: list[Claimed]) -> int:
     # The link answers the notice for the member: kept from the staff's view of the outbox.
     emails = BulkEmails("members/email/renewal_notice", sensitive=True)
     url = absolute_url(reverse("members:membership"))
-    representatives = _representatives(m.organisation_id for m in memberships)
     for membership in memberships:
+        if membership.representative is None:
+            continue
         notice = RenewalNotice(pk=written[membership.pk], renews_on=renews_on[membership.pk])
         answer_url = absolute_url(reverse("members:renewal_notice", args=[notice.answer_token()]))
-        for to in representatives.get(membership.organisation_id or 0, []):
-            emails.add(
-                to=to.recipient,
-                purpose=f"members.renewal-notice:{membership.pk}:{notice.renews_on.isoformat()}",
-                shared={"renews_on": notice.renews_on, "url": url},
-                personal={
-                    "organisation.name": to.organisation_name,
-                    "answer_url": answer_url,
-                },
-            )
+        emails.add(
+            to=membership.representative,
+            purpose=f"members.renewal-notice:{membership.pk}:{notice.renews_on.isoformat()}",
+            shared={"renews_on": notice.renews_on, "url": url},
+            personal={
+                "organisation.name": membership.organisation_name,
+                "answer_url": answer_url,
+            },
+        )
     emails.write()
     return len(memberships)

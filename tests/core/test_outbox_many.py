@@ -1,0 +1,64 @@
+"""The batch jobs' outbox insert: many emails in one statement, each stored exactly as written."""
+
+import pytest
+
+from core import outbox as outbox_service
+from core.models import OutboxMessage, OutboxStatus
+from core.outbox import Draft
+
+pytestmark = pytest.mark.django_db
+
+AWKWARD = 'Back\\slash, "quotes", {braces}, commas, NULL, \'apostrophe\', %s, Zoë\n\ttabs  '
+
+
+def test_every_text_is_stored_as_written_whatever_characters_it_holds(outbox):
+    drafts = [
+        Draft(
+            to=f"person{i}@example.org",
+            language="fr" if i % 2 else "en",
+            subject=f"{AWKWARD} {i}",
+            body=f"{AWKWARD}\n{i}\n",
+            purpose=f"batch:{AWKWARD}:{i}",
+            sensitive=i == 1,
+        )
+        for i in range(3)
+    ] + [Draft(to="empty@example.org", language="", subject="", body="", purpose="batch:empty")]
+
+    assert outbox_service.enqueue_many(drafts) == 4
+
+    stored = {row.to: row for row in OutboxMessage.objects.all()}
+    for draft in drafts:
+        row = stored[draft.to]
+        assert (row.language, row.subject, row.body, row.purpose, row.sensitive) == (
+            draft.language,
+            draft.subject,
+            draft.body,
+            draft.purpose,
+            draft.sensitive,
+        )
+        assert (row.status, row.html_body, row.reply_to, row.attachments) == (
+            OutboxStatus.PENDING,
+            "",
+            [],
+            [],
+        )
+        assert row.headers["Message-ID"].startswith("<")
+    assert len({row.headers["Message-ID"] for row in stored.values()}) == 4
+
+
+def test_a_purpose_already_queued_for_the_recipient_is_skipped_and_the_rest_written(outbox):
+    outbox_service.enqueue_many(
+        [Draft(to="a@example.org", language="en", subject="1", body="1", purpose="p")]
+    )
+
+    outbox_service.enqueue_many(
+        [
+            Draft(to="A@example.org", language="en", subject="2", body="2", purpose="p"),
+            Draft(to="b@example.org", language="en", subject="3", body="3", purpose="p"),
+        ]
+    )
+
+    assert sorted(OutboxMessage.objects.values_list("to", "subject")) == [
+        ("a@example.org", "1"),
+        ("b@example.org", "3"),
+    ]
