@@ -115,17 +115,22 @@ class BulkEmails:
     differ per email (``personal``: plain text such as a name, or a link with a token) are
     rendered as markers and put in afterwards, so that five hundred emails cost a few renders.
     A template that transforms a personal value (a filter on it) would leave its marker behind:
-    that is refused. ``write`` puts the batch in the outbox with a few inserts and one sweep
-    after the commit (``core.outbox.enqueue_many``); with any other email backend (tests'
-    locmem) the messages go through it as ``send_to_user``'s would.
+    that is refused. ``write`` puts the batch in the outbox with one insert or a few, and
+    queues its sweeps after the commit (``core.outbox.enqueue_many``); with any other email
+    backend (tests' locmem) the messages go through it as ``send_to_user``'s would.
     """
 
     def __init__(self, template: str, *, sensitive: bool = False) -> None:
         """``sensitive``: the bodies carry a link that acts for the recipient (see above)."""
+        from . import outbox  # models: not at import time
+
         self.template = template
         self.sensitive = sensitive
         self.drafts: list[Draft] = []
-        self._rendered: dict[tuple, tuple[list[str], list[str]]] = {}
+        self._draft = outbox.Draft
+        self._rendered: dict[tuple, tuple[_Fillable, _Fillable]] = {}
+        self._default_language = settings.LANGUAGE_CODE
+        self._subject_prefix = settings.EMAIL_SUBJECT_PREFIX
 
     def add(
         self,
@@ -136,46 +141,46 @@ class BulkEmails:
         personal: dict[str, str],
     ) -> None:
         """``personal``: dotted names as the templates read them (``"organisation.name"``)."""
-        personal = {"user.get_full_name": to.name, "user.email": to.email, **personal}
-        language = to.language or settings.LANGUAGE_CODE
-        subject_parts, body_parts = self._render(language, shared, sorted(personal))
-        subject = " ".join(_fill(subject_parts, personal).split())
-        from .outbox import Draft  # models: not at import time
-
+        values = {"user.get_full_name": to.name, "user.email": to.email, **personal}
+        language = to.language or self._default_language
+        subject, body = self._render(language, shared, values)
+        filled_subject = self._subject_prefix + " ".join(subject.fill(values).split())
+        filled_body = body.fill(values)
+        # Draft(to, language, subject, body, purpose, sensitive), positional: a little faster.
         self.drafts.append(
-            Draft(
-                to=to.email,
-                language=language,
-                subject=settings.EMAIL_SUBJECT_PREFIX + subject,
-                body=_fill(body_parts, personal),
-                purpose=purpose,
-                sensitive=self.sensitive,
-            )
+            self._draft(to.email, language, filled_subject, filled_body, purpose, self.sensitive)
         )
 
     def _render(
+        self, language: str, shared: dict[str, Any], values: dict[str, str]
+    ) -> tuple["_Fillable", "_Fillable"]:
+        """Subject and body, rendered once per language, shared context and names of personal
+        values (a batch has one or two of each)."""
+        key = (language, tuple(shared.items()), tuple(values))
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            rendered = self._rendered[key] = self._render_once(language, shared, sorted(values))
+        return rendered
+
+    def _render_once(
         self, language: str, shared: dict[str, Any], names: list[str]
-    ) -> tuple[list[str], list[str]]:
-        """Subject and body, rendered once per key, split at the markers: literal text at the
-        even places, the names of the personal values at the odd ones."""
-        key = (language, tuple(sorted(shared.items())), tuple(names))
-        if key not in self._rendered:
-            context: dict[str, Any] = {"site_url": settings.SITE_URL, **shared}
-            for name in names:
-                *path, last = name.split(".")
-                place = context
-                for part in path:
-                    place = place.setdefault(part, {})
-                place[last] = MARKER.format(name)
-            with translation.override(language):
-                subject = _render_text(f"{self.template}_subject.txt", context).strip()
-                body = _render_text(f"{self.template}_body.txt", context)
-            parts = (MARKERS.split(subject), MARKERS.split(body))
-            literals = "".join(text for split in parts for text in split[::2])
-            if "\ue000" in literals or any(n not in names for p in parts for n in p[1::2]):
-                raise ValueError(f"{self.template}: a personal value is changed by the template.")
-            self._rendered[key] = parts
-        return self._rendered[key]
+    ) -> tuple["_Fillable", "_Fillable"]:
+        context: dict[str, Any] = {"site_url": settings.SITE_URL, **shared}
+        for name in names:
+            *path, last = name.split(".")
+            place = context
+            for part in path:
+                place = place.setdefault(part, {})
+            place[last] = MARKER.format(name)
+        with translation.override(language):
+            subject = _render_text(f"{self.template}_subject.txt", context).strip()
+            body = _render_text(f"{self.template}_body.txt", context)
+        # Split at the markers: literal text at the even places, the names at the odd ones.
+        parts = (MARKERS.split(subject), MARKERS.split(body))
+        literals = "".join(text for split in parts for text in split[::2])
+        if "\ue000" in literals or any(n not in names for p in parts for n in p[1::2]):
+            raise ValueError(f"{self.template}: a personal value is changed by the template.")
+        return _Fillable(parts[0]), _Fillable(parts[1])
 
     def write(self) -> None:
         """Queue the batch in the current transaction."""
@@ -203,8 +208,15 @@ class BulkEmails:
         self.drafts = []
 
 
-def _fill(parts: list[str], values: dict[str, str]) -> str:
-    """The text split at its markers, with each marker's value put in."""
-    filled = parts.copy()
-    filled[1::2] = [values[name] for name in parts[1::2]]
-    return "".join(filled)
+class _Fillable:
+    """A rendered text split at its markers, to be filled with each email's personal values:
+    a format string whose fields are the markers' places (the literal text's braces doubled),
+    so that filling it is one ``str.format``."""
+
+    def __init__(self, parts: list[str]) -> None:
+        literals = [text.replace("{", "{{").replace("}", "}}") for text in parts[::2]]
+        self.format = "{}".join(literals).format
+        self.names = parts[1::2]
+
+    def fill(self, values: dict[str, str]) -> str:
+        return self.format(*[values[name] for name in self.names])

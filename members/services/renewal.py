@@ -288,14 +288,7 @@ def _renew(memberships: list[Claimed]) -> None:
     url = absolute_url(reverse("members:membership"))
     for old_end, group in by_end.items():
         start, end = yearly_period(old_end + ONE_DAY)
-        pks = [m.pk for m in group]
-        # Only rows still at that period move: the lock holds them, the condition says so.
-        moved = Membership.objects.filter(pk__in=pks, period_end=old_end).update(
-            period_start=start, period_end=end
-        )
-        _record_renewals(pks, start=start, end=end)
-        if moved != len(pks):
-            raise RuntimeError("A claimed membership moved under its lock.")
+        _move_and_record([m.pk for m in group], old_end=old_end, start=start, end=end)
         shared = {"period_start": start, "period_end": end, "url": url}
         purpose = f"members.renewed:{{}}:{start.isoformat()}"
         for membership in group:
@@ -309,18 +302,36 @@ def _renew(memberships: list[Claimed]) -> None:
     emails.write()
 
 
-def _record_renewals(pks: list[int], *, start: datetime.date, end: datetime.date) -> None:
-    """One renewal record per membership just moved to ``start``, in one INSERT ... SELECT
-    (standard SQL: PostgreSQL and SQLite), rather than a model instance each."""
+def _move_and_record(
+    pks: list[int], *, old_end: datetime.date, start: datetime.date, end: datetime.date
+) -> None:
+    """Move these locked memberships' periods from ``old_end`` to (``start``, ``end``) and
+    record one renewal each: an UPDATE and an INSERT ... SELECT (standard SQL: PostgreSQL and
+    SQLite), rather than a model instance each.
+
+    ``pks`` in order of id. The range of ids beside the list lets PostgreSQL read the batch
+    through the primary key; for a list alone it scans the whole table, once per batch (at
+    100,000 memberships: a second and a half more).
+    """
     quote = connection.ops.quote_name
-    renewals = quote(MembershipRenewal._meta.db_table)
     memberships = quote(Membership._meta.db_table)
+    renewals = quote(MembershipRenewal._meta.db_table)
+    in_batch = f"id BETWEEN %s AND %s AND id IN ({', '.join(['%s'] * len(pks))})"
+    ids = [pks[0], pks[-1], *pks]
     with connection.cursor() as cursor:
+        # Only rows still at that period move: the lock holds them, the condition says so.
+        cursor.execute(
+            f"UPDATE {memberships} SET period_start = %s, period_end = %s "  # noqa: S608 - names quoted, values parameters
+            f"WHERE period_end = %s AND {in_batch}",
+            [start, end, old_end, *ids],
+        )
+        if cursor.rowcount != len(pks):
+            raise RuntimeError("A claimed membership moved under its lock.")
         cursor.execute(
             f"INSERT INTO {renewals} (membership_id, period_start, period_end, renewed_at, by_id) "  # noqa: S608 - names quoted, values parameters
             f"SELECT id, %s, %s, %s, NULL FROM {memberships} "
-            f"WHERE period_start = %s AND id IN ({', '.join(['%s'] * len(pks))})",
-            [start, end, timezone.now(), start, *pks],
+            f"WHERE period_start = %s AND {in_batch}",
+            [start, end, timezone.now(), start, *ids],
         )
         if cursor.rowcount != len(pks):
             raise RuntimeError("A claimed membership was not renewed under its lock.")

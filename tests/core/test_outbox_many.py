@@ -8,7 +8,7 @@ from core.outbox import Draft
 
 pytestmark = pytest.mark.django_db
 
-AWKWARD = 'Back\\slash, "quotes", {braces}, commas, NULL, \'apostrophe\', %s, Zoë\n\ttabs  '
+AWKWARD = "Back\\slash, \"quotes\", {braces}, commas, NULL, 'apostrophe', %s, Zoë\n\ttabs  "
 
 
 def test_every_text_is_stored_as_written_whatever_characters_it_holds(outbox):
@@ -62,3 +62,15 @@ def test_a_purpose_already_queued_for_the_recipient_is_skipped_and_the_rest_writ
         ("a@example.org", "1"),
         ("b@example.org", "3"),
     ]
+
+
+def test_a_text_with_a_nul_character_is_refused_not_shifted_into_the_next_column(postgres, outbox):
+    drafts = [
+        Draft(to="a@example.org", language="en", subject="1", body="one\0two", purpose="p1"),
+        Draft(to="b@example.org", language="en", subject="2", body="three", purpose="p2"),
+    ]
+
+    with pytest.raises(ValueError, match="NUL"):
+        outbox_service.enqueue_many(drafts)
+
+    assert not OutboxMessage.objects.exists()
