@@ -6,6 +6,7 @@ find members through the list's filters, its CSV export and the renewal report.
 """
 
 import datetime
+import functools
 from collections.abc import Iterator
 
 from django import forms
@@ -25,9 +26,9 @@ from django.http import (
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -221,6 +222,23 @@ SHORT_CATEGORY = {
     Category.PRIVATE: _("Private sector"),
 }
 
+STATUS_LABELS = dict(MembershipStatus.choices)
+END_REASON_LABELS = dict(EndReason.choices)
+CATEGORY_LABELS = dict(Category.choices)
+
+
+def country_name(code: str) -> str:
+    """The country's name in the page's language."""
+    return _country_name(code, get_language() or settings.LANGUAGE_CODE)
+
+
+@functools.lru_cache(maxsize=2048)
+def _country_name(code: str, language: str) -> str:
+    # Kept: django_countries looks the name up in its translations on every call.
+    with translation.override(language):
+        return str(countries.name(code))
+
+
 # --- the membership list's filters -----------------------------------------------------------
 
 ENDED_PREFIX = "ended-"
@@ -301,7 +319,7 @@ class CountryFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return sorted(
-            ((code, countries.name(code)) for code in countries_in_use()), key=lambda c: c[1]
+            ((code, country_name(code)) for code in countries_in_use()), key=lambda c: c[1]
         )
 
     def queryset(self, request, queryset):
@@ -654,24 +672,26 @@ class MembershipAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
     def holder(self, obj: Membership) -> str:
         return obj.holder_name
 
+    # The columns read labels from dictionaries made once (a model's get_FOO_display() builds
+    # one for each cell) and country and region names from caches: fifty rows, every page.
     @admin.display(description=_("status"), ordering="status")
     def status_shown(self, obj: Membership) -> str:
-        if obj.is_active:
-            return obj.get_status_display()
-        return obj.get_end_reason_display() or obj.get_status_display()
+        if not obj.is_active and obj.end_reason:
+            return str(END_REASON_LABELS.get(obj.end_reason, obj.end_reason))
+        return str(STATUS_LABELS.get(obj.status, obj.status))
 
     @admin.display(description=_("category"), ordering="organisation__category")
     def category_shown(self, obj: Membership) -> str:
         if obj.organisation is None:
             return gettext("A person")
-        short = SHORT_CATEGORY.get(Category(obj.organisation.category))
-        return str(short or obj.organisation.get_category_display())
+        category = obj.organisation.category
+        return str(SHORT_CATEGORY.get(category) or CATEGORY_LABELS.get(category, category))
 
     @admin.display(description=_("country"), ordering="organisation__country")
     def country_shown(self, obj: Membership) -> str:
         if obj.organisation is None:
             return "–"
-        return str(obj.organisation.country.name)  # type: ignore[attr-defined]
+        return country_name(obj.organisation.country.code)  # type: ignore[attr-defined]
 
     @admin.display(description=_("region"))
     def region_shown(self, obj: Membership) -> str:

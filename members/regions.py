@@ -5,6 +5,8 @@ Asia (142), Europe (150) and Oceania (009). Their names come from the Unicode CL
 in the language of the page. Antarctica belongs to none.
 """
 
+import functools
+
 from babel import Locale, UnknownLocaleError
 from django.utils.translation import get_language
 
@@ -91,7 +93,12 @@ def region_name(region: str, language: str | None = None) -> str:
     """The region's name in ``language`` (the page's by default), from the Unicode CLDR."""
     if not region:
         return ""
-    language = (language or get_language() or "en").replace("-", "_")
+    return _region_name(region, (language or get_language() or "en").replace("-", "_"))
+
+
+@functools.lru_cache(maxsize=256)
+def _region_name(region: str, language: str) -> str:
+    # Kept: reading a locale's data costs more than the rest of a row of the members' list.
     try:
         locale = Locale.parse(language)
     except (UnknownLocaleError, ValueError):
