@@ -306,8 +306,9 @@ def _move_and_record(
     pks: list[int], *, old_end: datetime.date, start: datetime.date, end: datetime.date
 ) -> None:
     """Move these locked memberships' periods from ``old_end`` to (``start``, ``end``) and
-    record one renewal each: an UPDATE and an INSERT ... SELECT (standard SQL: PostgreSQL and
-    SQLite), rather than a model instance each.
+    record one renewal each, in set-based SQL rather than a model instance each: on PostgreSQL
+    one statement (the records are inserted from the rows the update returns), elsewhere an
+    UPDATE and an INSERT ... SELECT (SQLite).
 
     ``pks`` in order of id. The range of ids beside the list lets PostgreSQL read the batch
     through the primary key; for a list alone it scans the whole table, once per batch (at
@@ -316,22 +317,32 @@ def _move_and_record(
     quote = connection.ops.quote_name
     memberships = quote(Membership._meta.db_table)
     renewals = quote(MembershipRenewal._meta.db_table)
-    in_batch = f"id BETWEEN %s AND %s AND id IN ({', '.join(['%s'] * len(pks))})"
-    ids = [pks[0], pks[-1], *pks]
+    # Only rows still at that period move: the lock holds them, the condition says so.
+    move = (
+        f"UPDATE {memberships} SET period_start = %s, period_end = %s "  # noqa: S608 - names quoted, values parameters
+        f"WHERE period_end = %s AND id BETWEEN %s AND %s "
+        f"AND id IN ({', '.join(['%s'] * len(pks))})"
+    )
+    moving = [start, end, old_end, pks[0], pks[-1], *pks]
+    record = f"INSERT INTO {renewals} (membership_id, period_start, period_end, renewed_at, by_id)"
     with connection.cursor() as cursor:
-        # Only rows still at that period move: the lock holds them, the condition says so.
-        cursor.execute(
-            f"UPDATE {memberships} SET period_start = %s, period_end = %s "  # noqa: S608 - names quoted, values parameters
-            f"WHERE period_end = %s AND {in_batch}",
-            [start, end, old_end, *ids],
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH moved AS ({move} RETURNING id) "  # noqa: S608 - names quoted, values parameters
+                f"{record} SELECT id, %s, %s, %s, NULL FROM moved",
+                [*moving, start, end, timezone.now()],
+            )
+            if cursor.rowcount != len(pks):
+                raise RuntimeError("A claimed membership moved under its lock.")
+            return
+        cursor.execute(move, moving)
         if cursor.rowcount != len(pks):
             raise RuntimeError("A claimed membership moved under its lock.")
         cursor.execute(
-            f"INSERT INTO {renewals} (membership_id, period_start, period_end, renewed_at, by_id) "  # noqa: S608 - names quoted, values parameters
-            f"SELECT id, %s, %s, %s, NULL FROM {memberships} "
-            f"WHERE period_start = %s AND {in_batch}",
-            [start, end, timezone.now(), start, *ids],
+            f"{record} SELECT id, %s, %s, %s, NULL FROM {memberships} "  # noqa: S608 - names quoted, values parameters
+            f"WHERE period_start = %s AND id BETWEEN %s AND %s "
+            f"AND id IN ({', '.join(['%s'] * len(pks))})",
+            [start, end, timezone.now(), start, pks[0], pks[-1], *pks],
         )
         if cursor.rowcount != len(pks):
             raise RuntimeError("A claimed membership was not renewed under its lock.")
