@@ -222,6 +222,7 @@ SHORT_CATEGORY = {
     Category.PRIVATE: _("Private sector"),
 }
 
+KIND_LABELS = dict(MembershipKind.choices)
 STATUS_LABELS = dict(MembershipStatus.choices)
 END_REASON_LABELS = dict(EndReason.choices)
 CATEGORY_LABELS = dict(Category.choices)
@@ -237,6 +238,21 @@ def _country_name(code: str, language: str) -> str:
     # Kept: django_countries looks the name up in its translations on every call.
     with translation.override(language):
         return str(countries.name(code))
+
+
+def date_shown(value: datetime.date | None, style: str) -> str:
+    """The date as ``date_format`` writes it in the page's language; "–" for none."""
+    if value is None:
+        return "–"
+    return _date_shown(value, style, get_language() or settings.LANGUAGE_CODE)
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_shown(value: datetime.date, style: str, language: str) -> str:
+    # Kept: the dates of a page repeat (members renew on the same days), and date_format
+    # looks its format up and parses it on every call.
+    with translation.override(language):
+        return date_format(value, style)
 
 
 # --- the membership list's filters -----------------------------------------------------------
@@ -618,12 +634,12 @@ def csv_rows(memberships: QuerySet[Membership]) -> Iterator[str]:
 class MembershipAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
     list_display = [
         "holder",
-        "kind",
+        "kind_shown",
         "status_shown",
         "category_shown",
         "country_shown",
         "region_shown",
-        "started_on",
+        "member_since",
         "renewal",
     ]
     list_filter = [
@@ -672,8 +688,13 @@ class MembershipAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
     def holder(self, obj: Membership) -> str:
         return obj.holder_name
 
-    # The columns read labels from dictionaries made once (a model's get_FOO_display() builds
-    # one for each cell) and country and region names from caches: fifty rows, every page.
+    # Fifty rows on every page: the columns read labels from dictionaries made once (the
+    # admin's display of a field with choices, and get_FOO_display(), build one for each cell),
+    # and country names, region names and dates from caches kept per language.
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_shown(self, obj: Membership) -> str:
+        return str(KIND_LABELS.get(obj.kind, obj.kind))
+
     @admin.display(description=_("status"), ordering="status")
     def status_shown(self, obj: Membership) -> str:
         if not obj.is_active and obj.end_reason:
@@ -699,10 +720,14 @@ class MembershipAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
             return "–"
         return region_name(region_of(obj.organisation.country)) or "–"
 
+    @admin.display(description=_("member since"), ordering="started_on")
+    def member_since(self, obj: Membership) -> str:
+        return date_shown(obj.started_on, "DATE_FORMAT")
+
     @admin.display(description=_("renewal"), ordering="period_end")
     def renewal(self, obj: Membership, date_style: str = "SHORT_DATE_FORMAT") -> str:
         def shown(value: datetime.date | None) -> str:
-            return date_format(value, date_style) if value else "–"
+            return date_shown(value, date_style)
 
         if not obj.is_active:
             return gettext("ended on %(date)s") % {"date": shown(obj.ended_on)}
