@@ -25,7 +25,6 @@ import datetime
 import functools
 import json
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from email.utils import parseaddr
@@ -138,9 +137,14 @@ def enqueue(
 SWEEP_TASK = "core.sweep_outbox"
 
 
-def _queue_sweep_after_commit() -> None:
-    # Through the task: queued for a worker, or run right here when there is no broker.
-    current_app.tasks[SWEEP_TASK].delay()
+def _queue_sweep(rows: int) -> Callable[[], None]:
+    """A named callable (Django logs a failed after-commit hook by its __qualname__)."""
+
+    def sweep_outbox_after_commit() -> None:
+        # Through the task: queued for a worker, or run right here when there is no broker.
+        current_app.tasks[SWEEP_TASK].delay(rows)
+
+    return sweep_outbox_after_commit
 
 
 class Draft(NamedTuple):
@@ -183,9 +187,9 @@ def enqueue_many(drafts: Iterable[Draft]) -> int:
     For the batch jobs (the yearly renewal), where a row each through the ORM would cost more
     than the job's own work: ``INSERT ... ON CONFLICT DO NOTHING`` from arrays on PostgreSQL,
     from multi-row VALUES lists elsewhere (SQLite). A row whose purpose was already queued for
-    its recipient is skipped, as by ``enqueue`` (the unique constraint decides). Outbox sweeps
-    queued after the commit send them, one for each ``OUTBOX_SWEEP_BATCH`` rows, rather than
-    one delivery task each. Returns how many rows were offered.
+    its recipient is skipped, as by ``enqueue`` (the unique constraint decides). One outbox
+    sweep for that many rows, queued after the commit, sends them, rather than one delivery
+    task each. Returns how many rows were offered.
     """
     drafts = list(drafts)
     if not drafts:
@@ -214,10 +218,10 @@ def enqueue_many(drafts: Iterable[Draft]) -> int:
             _insert_as_arrays(cursor, insert, columns)
         else:
             _insert_as_values(cursor, insert, columns)
-    # A sweep sends at most OUTBOX_SWEEP_BATCH rows: one for each that many, so that all of
-    # them go out soon after the commit, whatever the size of the caller's batches.
-    for _sweep in range(math.ceil(len(drafts) / settings.OUTBOX_SWEEP_BATCH)):
-        transaction.on_commit(_queue_sweep_after_commit, robust=True)
+    # One sweep, after the commit, for as many rows as were written (a sweep otherwise takes
+    # OUTBOX_SWEEP_BATCH): they all go out soon after the commit, whatever the size of the
+    # caller's batches, for one task queued.
+    transaction.on_commit(_queue_sweep(max(len(drafts), settings.OUTBOX_SWEEP_BATCH)), robust=True)
     return len(drafts)
 
 
@@ -458,9 +462,11 @@ def release_expired_claims(*, now: datetime.datetime | None = None) -> int:
     return failed + released
 
 
-def sweep(*, now: datetime.datetime | None = None) -> int:
+def sweep(*, now: datetime.datetime | None = None, rows: int | None = None) -> int:
     """Send the pending rows that are due, through one connection. Returns how many were sent.
 
+    ``rows``: how many at most (``OUTBOX_SWEEP_BATCH`` by default; a batch job that has just
+    written more asks for its number). Either way the sweep stops after SWEEP_BUDGET_SECONDS.
     Safe to run twice at once and beside the delivery tasks: every row is claimed before it is
     sent. A large backlog is worked through over several sweeps.
     """
@@ -468,7 +474,7 @@ def sweep(*, now: datetime.datetime | None = None) -> int:
     due = (
         OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now or Now())
         .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[: settings.OUTBOX_SWEEP_BATCH]
+        .values_list("pk", flat=True)[: rows or settings.OUTBOX_SWEEP_BATCH]
     )
     ids = list(due)
     if not ids:

@@ -13,9 +13,10 @@ def deliver_email(message_id: int) -> bool:
 
 
 @shared_task(name="core.sweep_outbox")
-def sweep_outbox() -> int:
-    """Beat, every minute: send what is still pending (the broker or mail server was down)."""
-    return outbox.sweep()
+def sweep_outbox(rows: int | None = None) -> int:
+    """Beat, every minute: send what is still pending (the broker or mail server was down).
+    Also queued by the batch jobs after each commit, for the ``rows`` they wrote."""
+    return outbox.sweep(rows=rows)
 
 
 @shared_task(name="core.purge_outbox")

@@ -74,3 +74,20 @@ def test_a_text_with_a_nul_character_is_refused_not_shifted_into_the_next_column
         outbox_service.enqueue_many(drafts)
 
     assert not OutboxMessage.objects.exists()
+
+
+def test_one_sweep_after_the_commit_sends_every_email_of_a_batch_larger_than_a_sweep(
+    outbox, settings, django_capture_on_commit_callbacks
+):
+    settings.OUTBOX_SWEEP_BATCH = 2
+    drafts = [
+        Draft(to=f"p{i}@example.org", language="en", subject="S", body="B", purpose=f"b:{i}")
+        for i in range(5)
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        outbox_service.enqueue_many(drafts)
+
+    assert len(callbacks) == 1
+    assert sorted(message.to[0] for message in outbox) == [d.to for d in drafts]
+    assert not OutboxMessage.objects.exclude(status=OutboxStatus.SENT).exists()
