@@ -127,16 +127,18 @@ def _claim(memberships: MembershipQuerySet, after: int, batch_size: int) -> list
         )[:batch_size]
     )
     return [
-        Claimed(pk, period_end, flagged is not None or resigning, name or "", _recipient(*person))
-        for pk, period_end, flagged, resigning, name, *person in rows
+        Claimed(
+            pk,
+            period_end,
+            flagged is not None or resigning,
+            name or "",
+            # None: no current representative (the join found none).
+            None
+            if email is None
+            else Recipient(email, f"{first} {last}".strip() or email, language),
+        )
+        for pk, period_end, flagged, resigning, name, email, first, last, language in rows
     ]
-
-
-def _recipient(email: str | None, first: str, last: str, language: str) -> Recipient | None:
-    """The representative as an email needs them; None for no representative (the join's)."""
-    if email is None:
-        return None
-    return Recipient(email, f"{first} {last}".strip() or email, language)
 
 
 def _in_batches(
