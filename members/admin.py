@@ -8,10 +8,13 @@ find members through the list's filters, its CSV export and the renewal report.
 import datetime
 import functools
 from collections.abc import Iterator
+from functools import cached_property
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models
@@ -253,6 +256,23 @@ def _date_shown(value: datetime.date, style: str, language: str) -> str:
     # looks its format up and parses it on every call.
     with translation.override(language):
         return date_format(value, style)
+
+
+class MembershipChangeList(ChangeList):
+    """The list of memberships, with each row's link made from the list's own address (its
+    page is ``<id>/change/`` under it, as the admin's URLs have it): one reverse() a page
+    rather than one a row."""
+
+    @cached_property
+    def list_url(self) -> str:
+        opts = self.opts
+        return reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_changelist",
+            current_app=self.model_admin.admin_site.name,
+        )
+
+    def url_for_result(self, result) -> str:
+        return f"{self.list_url}{quote(getattr(result, self.pk_attname))}/change/"
 
 
 # --- the membership list's filters -----------------------------------------------------------
@@ -770,6 +790,9 @@ class MembershipAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
             view("designate", "<int:pk>/designate/", self.designate_view),
             *super().get_urls(),
         ]
+
+    def get_changelist(self, request, **kwargs):
+        return MembershipChangeList
 
     def changelist_view(self, request, extra_context=None):
         extra = {"title": gettext("Memberships"), "staff_tools": is_staff(request)}
