@@ -9,6 +9,7 @@ import datetime
 import functools
 from collections.abc import Iterator
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
@@ -68,6 +69,9 @@ from .models import (
 from .regions import countries_in, region_choices, region_name, region_of
 from .reports import membership_report
 from .services import staff
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def is_staff(request: HttpRequest) -> bool:
@@ -218,7 +222,7 @@ class RepresentativeAdmin(admin.ModelAdmin):
 
 
 # The statutory categories in a word or two, so that the list fits a 1280 px screen.
-SHORT_CATEGORY = {
+SHORT_CATEGORY: "dict[str, StrOrPromise]" = {
     Category.CITY: _("City or region"),
     Category.NGO: _("NGO"),
     Category.INSTITUTE: _("Institute, university or government"),

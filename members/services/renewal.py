@@ -328,7 +328,7 @@ def _move_and_record(
         f"WHERE period_end = %s AND id BETWEEN %s AND %s "
         f"AND id IN ({', '.join(['%s'] * len(pks))})"
     )
-    moving = [start, end, old_end, pks[0], pks[-1], *pks]
+    moving: list[datetime.date | int] = [start, end, old_end, pks[0], pks[-1], *pks]
     record = f"INSERT INTO {renewals} (membership_id, period_start, period_end, renewed_at, by_id)"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
