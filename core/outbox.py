@@ -3,9 +3,10 @@
 - ``enqueue`` writes one row per recipient in the caller's transaction and, once it commits,
   queues ``core.deliver_email`` (in-process when there is no broker). A purpose already queued
   for that recipient is not queued again.
-- ``enqueue_many`` writes many rows with a few inserts and one sweep after the commit;
-  ``write_many`` writes them and queues nothing, for a job that sends them itself with
-  ``deliver_many`` (one claimed row after another over one reused connection).
+- ``write_many`` writes many rows with one insert (from arrays, on PostgreSQL) and queues
+  nothing, for a job that sends them itself with ``deliver_many`` (one claimed row after
+  another over one reused connection); ``enqueue_many`` writes them so and queues one sweep
+  for as many rows after the commit.
 - ``deliver`` claims the row with a conditional update (pending and due -> sending), so of two
   deliveries of the same row only one sends; it marks it sent, or puts it back to pending with
   an exponential back-off, or failed after ``OUTBOX_MAX_ATTEMPTS``.
@@ -182,66 +183,101 @@ _MANY_CHUNK = 500  # 14 parameters a row: well under SQLite's limit of 32,766 a 
 
 
 def enqueue_many(drafts: Iterable[Draft]) -> int:
-    """Write many plain-text emails in the current transaction, in one or a few inserts.
-
-    For the batch jobs (the yearly renewal), where a row each through the ORM would cost more
-    than the job's own work: ``INSERT ... ON CONFLICT DO NOTHING`` from arrays on PostgreSQL,
-    from multi-row VALUES lists elsewhere (SQLite), one per sender (a batch has one). A row
-    whose purpose was already queued for its recipient is skipped, as by ``enqueue`` (the
-    unique constraint decides). One outbox sweep for that many rows, queued after the commit,
-    sends them, rather than one delivery task each. Returns how many rows were offered.
+    """Write many emails in the current transaction, as ``write_many`` does, and queue one outbox
+    sweep, after the commit, for that many rows, rather than one delivery task each: they all
+    go out soon after the commit, whatever the size of the caller's batches (a sweep otherwise
+    takes ``OUTBOX_SWEEP_BATCH``). For the batch jobs (the yearly renewal). Returns how many
+    rows were offered.
     """
+    drafts = list(drafts)
+    if not drafts:
+        return 0
+    _insert_many(drafts, returning=False)
+    transaction.on_commit(_queue_sweep(max(len(drafts), settings.OUTBOX_SWEEP_BATCH)), robust=True)
+    return len(drafts)
+
+
+def write_many(drafts: Iterable[Draft]) -> dict[str, int]:
+    """Write many emails in the current transaction and queue nothing: the caller sends them
+    (``deliver_many``), or the sweep does. Returns ``{purpose: id}`` of the rows written; a
+    row whose purpose was already queued for its recipient is skipped (the unique constraint
+    decides, as for ``enqueue``) and left out."""
+    return _insert_many(list(drafts), returning=True)
+
+
+def _insert_many(drafts: list[Draft], *, returning: bool) -> dict[str, int]:
+    """The one batch insert behind ``enqueue_many`` and ``write_many``, where a row each
+    through the ORM would cost more than the job's own work: ``INSERT ... ON CONFLICT DO
+    NOTHING`` from arrays on PostgreSQL, from multi-row VALUES lists elsewhere (SQLite), one
+    per sender (a batch has one). With ``returning``, ``{purpose: id}`` of the rows written
+    (``enqueue_many`` needs no ids, and fetching 100,000 back would only slow the renewal)."""
     by_sender: dict[str, list[Draft]] = {}
     for draft in drafts:
         by_sender.setdefault(draft.from_email or settings.DEFAULT_FROM_EMAIL, []).append(draft)
-    if not by_sender:
-        return 0
     quote = connection.ops.quote_name
     insert = (
         f"INSERT INTO {quote(OutboxMessage._meta.db_table)} "
         f"({', '.join(quote(name) for name in _MANY_COLUMNS)})"
     )
+    insert_group = _insert_as_arrays if connection.vendor == "postgresql" else _insert_as_values
+    written: dict[str, int] = {}
     with connection.cursor() as cursor:
         for sender, group in by_sender.items():
-            if connection.vendor == "postgresql":
-                _insert_as_arrays(cursor, insert, sender, group)
-            else:
-                _insert_as_values(cursor, insert, sender, group)
-    written = sum(len(group) for group in by_sender.values())
-    # One sweep, after the commit, for as many rows as were written (a sweep otherwise takes
-    # OUTBOX_SWEEP_BATCH): they all go out soon after the commit, whatever the size of the
-    # caller's batches, for one task queued.
-    transaction.on_commit(_queue_sweep(max(written, settings.OUTBOX_SWEEP_BATCH)), robust=True)
+            written.update(
+                (purpose, pk)
+                for pk, purpose in insert_group(cursor, insert, sender, group, returning)
+            )
     return written
+
+
+def _on_conflict(returning: bool) -> str:
+    quote = connection.ops.quote_name
+    suffix = " ON CONFLICT DO NOTHING"
+    return suffix + f" RETURNING {quote('id')}, {quote('purpose')}" if returning else suffix
 
 
 def _subject(draft: Draft) -> str:
     return draft.subject[: OutboxMessage._meta.get_field("subject").max_length]
 
 
+def _headers(draft: Draft) -> dict[str, str]:
+    """The draft's own headers as text ({} for most batch emails)."""
+    return {str(name): str(value) for name, value in (draft.headers or {}).items()}
+
+
+def _has_message_id(headers: Mapping[str, str]) -> bool:
+    return any(name.lower() == "message-id" for name in headers)
+
+
 # PostgreSQL: what differs from row to row, each column one array; the rest is written here.
-# Each row's Message-ID is the statement's own (as make_msgid makes it: time, process, 64
-# random bits) numbered by the row's place: as unique, for one make_msgid a statement.
+# A row without a Message-ID of its own gets the statement's (as make_msgid makes it: time,
+# process, 64 random bits) numbered by the row's place: as unique, for one make_msgid a
+# statement.
 _MANY_FROM_ARRAYS = """
-    SELECT d.recipient, d.language, d.subject, d.body, '', %(sender)s, '[]',
-           jsonb_build_object(
+    SELECT d.recipient, d.language, d.subject, d.body, d.html_body, %(sender)s, '[]',
+           d.headers::jsonb || CASE WHEN d.own_id THEN '{}'::jsonb ELSE jsonb_build_object(
                'Message-ID', '<' || %(stem)s || '.' || d.n || '@' || %(domain)s || '>'
-           ),
+           ) END,
            '[]', d.purpose, d.sensitive, %(status)s, 0, ''
     FROM unnest(%(to)s::text[], %(language)s::text[], %(subject)s::text[], %(body)s::text[],
+                %(html_body)s::text[], %(headers)s::text[], %(own_id)s::boolean[],
                 %(purpose)s::text[], %(sensitive)s::boolean[]) WITH ORDINALITY
-         AS d(recipient, language, subject, body, purpose, sensitive, n)
-    ON CONFLICT DO NOTHING
+         AS d(recipient, language, subject, body, html_body, headers, own_id, purpose,
+              sensitive, n)
 """
 
 
-def _insert_as_arrays(cursor: Any, insert: str, sender: str, drafts: list[Draft]) -> None:
+def _insert_as_arrays(
+    cursor: Any, insert: str, sender: str, drafts: list[Draft], returning: bool
+) -> list[tuple[int, str]]:
     """PostgreSQL: one statement, each column passed as one array literal ('{"a","b"}'). The
     server reads these in a fraction of the time it takes to parse a VALUES list of fourteen
-    parameters a row (the renewal's 100,000 emails: about 2 s rather than 5 s)."""
+    parameters a row (the renewal's 100,000 emails: about 2 s rather than 5 s). Returns the
+    (id, purpose) of the rows written if ``returning``."""
     stem, domain = _message_id(sender)[1:-1].rsplit("@", 1)
+    headers = [_headers(draft) for draft in drafts]
     cursor.execute(
-        insert + _MANY_FROM_ARRAYS,
+        insert + _MANY_FROM_ARRAYS + _on_conflict(returning),
         {
             "sender": sender,
             "stem": stem,
@@ -251,10 +287,18 @@ def _insert_as_arrays(cursor: Any, insert: str, sender: str, drafts: list[Draft]
             "language": _text_array([draft.language for draft in drafts]),
             "subject": _text_array([_subject(draft) for draft in drafts]),
             "body": _text_array([draft.body for draft in drafts]),
+            "html_body": _text_array([draft.html_body for draft in drafts]),
+            "headers": _text_array([json.dumps(each) if each else "{}" for each in headers]),
+            "own_id": _bool_array([_has_message_id(each) for each in headers]),
             "purpose": _text_array([draft.purpose for draft in drafts]),
-            "sensitive": "{" + ",".join("t" if draft.sensitive else "f" for draft in drafts) + "}",
+            "sensitive": _bool_array([draft.sensitive for draft in drafts]),
         },
     )
+    return cursor.fetchall() if returning else []
+
+
+def _bool_array(values: list[bool]) -> str:
+    return "{" + ",".join("t" if value else "f" for value in values) + "}"
 
 
 def _text_array(values: list[str]) -> str:
@@ -272,71 +316,31 @@ def _text_array(values: list[str]) -> str:
     return '{"' + joined + '"}'
 
 
-def _insert_as_values(cursor: Any, insert: str, sender: str, drafts: list[Draft]) -> None:
-    """Elsewhere (SQLite): multi-row VALUES lists, ``_MANY_CHUNK`` rows a statement."""
-    rows = [
-        (draft.to, draft.language, _subject(draft), draft.body, "", sender, "[]")
-        + (json.dumps({"Message-ID": _message_id(sender)}), "[]", draft.purpose, draft.sensitive)
-        + (OutboxStatus.PENDING, 0, "")
-        for draft in drafts
-    ]
+def _insert_as_values(
+    cursor: Any, insert: str, sender: str, drafts: list[Draft], returning: bool
+) -> list[tuple[int, str]]:
+    """Elsewhere (SQLite): multi-row VALUES lists, ``_MANY_CHUNK`` rows a statement. Returns
+    the (id, purpose) of the rows written if ``returning``."""
+    rows = []
+    for draft in drafts:
+        headers = _headers(draft)
+        if not _has_message_id(headers):
+            headers["Message-ID"] = _message_id(sender)
+        rows.append(
+            (draft.to, draft.language, _subject(draft), draft.body, draft.html_body, sender)
+            + ("[]", json.dumps(headers), "[]", draft.purpose, draft.sensitive)
+            + (OutboxStatus.PENDING, 0, "")
+        )
     one_row = "(" + ", ".join(["%s"] * len(_MANY_COLUMNS)) + ")"
+    written = []
     for start in range(0, len(rows), _MANY_CHUNK):
         chunk = rows[start : start + _MANY_CHUNK]
         cursor.execute(
-            f"{insert} VALUES {', '.join([one_row] * len(chunk))} ON CONFLICT DO NOTHING",
+            f"{insert} VALUES {', '.join([one_row] * len(chunk))}{_on_conflict(returning)}",
             [value for row in chunk for value in row],
         )
-
-
-
-def write_many(drafts: Iterable[Draft]) -> dict[str, int]:
-    """Write the rows as ``enqueue_many`` does, but queue nothing: the caller sends them
-    (``deliver_many``), or the sweep does. Returns ``{purpose: id}`` of the rows written; a
-    purpose already queued for its recipient is skipped and left out."""
-    default_sender = settings.DEFAULT_FROM_EMAIL
-    subject_length = OutboxMessage._meta.get_field("subject").max_length
-    rows = []
-    for draft in drafts:
-        sender = draft.from_email or default_sender
-        headers = {str(name): str(value) for name, value in (draft.headers or {}).items()}
-        if not any(name.lower() == "message-id" for name in headers):
-            headers["Message-ID"] = _message_id(sender)
-        rows.append(
-            (
-                draft.to,
-                draft.language,
-                draft.subject[:subject_length],
-                draft.body,
-                draft.html_body,
-                sender,
-                "[]",
-                json.dumps(headers),
-                "[]",
-                draft.purpose,
-                draft.sensitive,
-                OutboxStatus.PENDING,
-                0,
-                "",
-            )
-        )
-    written: dict[str, int] = {}
-    if not rows:
-        return written
-    quote = connection.ops.quote_name
-    table = quote(OutboxMessage._meta.db_table)
-    columns = ", ".join(quote(name) for name in _MANY_COLUMNS)
-    returning = f"{quote('id')}, {quote('purpose')}"
-    one_row = "(" + ", ".join(["%s"] * len(_MANY_COLUMNS)) + ")"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), _MANY_CHUNK):
-            chunk = rows[start : start + _MANY_CHUNK]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one_row] * len(chunk))} "  # noqa: S608 - names quoted, values parameters
-                f"ON CONFLICT DO NOTHING RETURNING {returning}",
-                [value for row in chunk for value in row],
-            )
-            written.update((purpose, pk) for pk, purpose in cursor.fetchall())
+        if returning:
+            written += cursor.fetchall()
     return written
 
 

@@ -91,3 +91,44 @@ def test_one_sweep_after_the_commit_sends_every_email_of_a_batch_larger_than_a_s
     assert len(callbacks) == 1
     assert sorted(message.to[0] for message in outbox) == [d.to for d in drafts]
     assert not OutboxMessage.objects.exclude(status=OutboxStatus.SENT).exists()
+
+
+def test_write_many_stores_html_and_headers_and_returns_the_ids_of_the_rows_written(outbox):
+    outbox_service.write_many(
+        [Draft(to="a@example.org", language="en", subject="0", body="0", purpose="n:a")]
+    )
+    drafts = [
+        Draft(
+            to="a@example.org", language="en", subject="1", body="1", purpose="n:a", html_body="x"
+        ),
+        Draft(
+            to="b@example.org",
+            language="fr",
+            subject="2",
+            body=AWKWARD,
+            purpose="n:b",
+            html_body=f"<p>{AWKWARD}</p>",
+            headers={"List-Unsubscribe": f"<https://example.org/u?{AWKWARD}>"},
+        ),
+        Draft(
+            to="c@example.org",
+            language="en",
+            subject="3",
+            body="3",
+            purpose="n:c",
+            headers={"Message-Id": "<own@example.org>"},
+        ),
+    ]
+
+    written = outbox_service.write_many(drafts)
+
+    assert set(written) == {"n:b", "n:c"}
+    b, c = (
+        OutboxMessage.objects.get(pk=written["n:b"]),
+        OutboxMessage.objects.get(pk=written["n:c"]),
+    )
+    assert (b.to, b.body, b.html_body) == ("b@example.org", AWKWARD, f"<p>{AWKWARD}</p>")
+    assert b.headers["List-Unsubscribe"] == f"<https://example.org/u?{AWKWARD}>"
+    assert b.headers["Message-ID"].startswith("<")
+    assert c.headers == {"Message-Id": "<own@example.org>"}
+    assert outbox_service.write_many([]) == {}
