@@ -13,153 +13,33 @@ test creates are removed whatever the outcome.
 
 import datetime
 import email
-import os
-import signal
-import subprocess
-import sys
-import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from celery import Celery
-from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
 from core.models import OutboxMessage, OutboxStatus
 from members.models import Membership, MembershipRenewal, RenewalNotice, yearly_period
 from tests import factories
+from tests.celery_workers import Workers, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WORKER_SCRIPT = """
-import sys
-from icpc_portal.celery import app
 
-url, prefix, name = sys.argv[1:4]
-app.conf.update(
-    broker_url=url,
-    broker_read_url=url,
-    broker_write_url=url,
-    task_always_eager=False,
-    broker_transport_options={"global_keyprefix": prefix},
-)
-app.worker_main(
-    ["worker", "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-     "--without-heartbeat", "--hostname", name]
-)
-"""
+class FileMailWorkers(Workers):
+    """Workers whose emails go to files (Django's file backend), read back by ``delivered``."""
 
-
-def wait_for(condition: Callable[[], bool], seconds: float = 30, every: float = 0.1) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return condition()
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
-
-
-class Workers:
-    """Celery worker processes on a broker of the test's own, and a client to queue tasks."""
-
-    def __init__(self, broker_url: str, mail_dir: Path, logs: Path) -> None:
-        self.url = broker_url
-        self.prefix = f"renewal-test-{uuid.uuid4().hex}:"
-        self.mail_dir = mail_dir
-        self.logs = logs
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self.client = Celery("renewal-tests", set_as_current=False)
-        self.client.conf.update(
-            # The read and write URLs come before CELERY_BROKER_URL of the environment.
-            broker_url=broker_url,
-            broker_read_url=broker_url,
-            broker_write_url=broker_url,
-            broker_transport_options={"global_keyprefix": self.prefix},
-            task_serializer="json",
+    def __init__(self, broker_url: str, *, mail_dir: Path, logs: Path) -> None:
+        super().__init__(
+            broker_url, email_url=f"filemail:///{mail_dir}", logs=logs, label="renewal"
         )
-
-    def start(self) -> subprocess.Popen[bytes]:
-        """A worker process, once it is ready to take tasks."""
-        name = f"renewal-{len(self.processes)}-{uuid.uuid4().hex[:8]}@%h"
-        log_path = self.logs / f"worker-{len(self.processes)}.log"
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            "CELERY_BROKER_URL": self.url,
-            "EMAIL_URL": f"filemail:///{self.mail_dir}",
-            "CONN_MAX_AGE": "0",
-        }
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-c", WORKER_SCRIPT, self.url, self.prefix, name],
-                cwd=django_settings.BASE_DIR,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.processes.append(process)
-        ready = wait_for(lambda: b" ready." in log_path.read_bytes() or process.poll() is not None)
-        assert ready and process.poll() is None, log_path.read_text(errors="replace")[-3000:]
-        return process
-
-    def queue(self, task: str, **kwargs) -> None:
-        self.client.send_task(task, kwargs=kwargs)
-
-    def kill(self, process: subprocess.Popen[bytes]) -> None:
-        """SIGKILL: the worker dies at once, as on an out-of-memory kill or a lost machine."""
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-
-    def idle(self) -> bool:
-        """No task waits in the queue or runs (acks_late: acknowledged once it has run)."""
-        import redis
-
-        client = redis.Redis.from_url(self.url)
-        try:
-            return not client.llen(f"{self.prefix}celery") and not client.hlen(
-                f"{self.prefix}unacked"
-            )
-        finally:
-            client.close()
-
-    def stop_all(self) -> None:
-        import redis
-
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    self.kill(process)
-        self.client.close()
-        for path in sorted(self.logs.glob("worker-*.log")):  # shown by pytest on a failure
-            print(f"--- {path.name} ---\n{path.read_text(errors='replace')[-4000:]}")
-        client = redis.Redis.from_url(self.url)
-        try:
-            for key in client.scan_iter(match=f"{self.prefix}*"):
-                client.delete(key)
-        finally:
-            client.close()
+        self.mail_dir = mail_dir
 
     def delivered(self) -> list[email.message.Message]:
-        """Every email the workers handed to the mail server (the file backend)."""
+        """Every email the workers handed to the mail server."""
         messages = []
         for path in sorted(self.mail_dir.glob("*.log")):
             for part in path.read_text().split("-" * 79):
@@ -169,10 +49,10 @@ class Workers:
 
 
 @pytest.fixture
-def workers(postgres, redis_url, tmp_path) -> Iterator[Workers]:
+def workers(postgres, redis_url, tmp_path) -> Iterator[FileMailWorkers]:
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
-    pool = Workers(redis_url.rsplit("/", 1)[0] + "/14", mail_dir, tmp_path)
+    pool = FileMailWorkers(redis_url.rsplit("/", 1)[0] + "/14", mail_dir=mail_dir, logs=tmp_path)
     try:
         yield pool
     finally:

@@ -12,29 +12,21 @@ removed whatever the outcome.
 
 import asyncio
 import datetime
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from email import message_from_bytes
-from pathlib import Path
 
 import pytest
-from celery import Celery
-from django.conf import settings as django_settings
 from django.utils import timezone
 
 from core import outbox as core_outbox
 from core.models import OutboxMessage, OutboxStatus
 from newsletter import services
 from newsletter.models import Delivery, DeliveryStatus, Edition, EditionStatus, SubscriberStatus
+from tests.celery_workers import Workers, wait_for
 from tests.factories import EditionFactory, SubscriberFactory
-from tests.members.test_renewal_worker import WORKER_SCRIPT, database_url, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,76 +76,6 @@ class Sink:
             return [message_from_bytes(content) for _address, content in self.received]
 
 
-class Workers:
-    def __init__(self, broker_url: str, smtp_port: int, logs: Path) -> None:
-        self.url = broker_url
-        self.prefix = f"newsletter-test-{uuid.uuid4().hex}:"
-        self.smtp_port = smtp_port
-        self.logs = logs
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self.client = Celery("newsletter-tests", set_as_current=False)
-        self.client.conf.update(
-            broker_url=broker_url,
-            broker_read_url=broker_url,
-            broker_write_url=broker_url,
-            broker_transport_options={"global_keyprefix": self.prefix},
-            task_serializer="json",
-        )
-
-    def start(self) -> subprocess.Popen[bytes]:
-        name = f"newsletter-{len(self.processes)}-{uuid.uuid4().hex[:8]}@%h"
-        log_path = self.logs / f"worker-{len(self.processes)}.log"
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            "CELERY_BROKER_URL": self.url,
-            "EMAIL_URL": f"smtp://127.0.0.1:{self.smtp_port}",
-            "CONN_MAX_AGE": "0",
-        }
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-c", WORKER_SCRIPT, self.url, self.prefix, name],
-                cwd=django_settings.BASE_DIR,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.processes.append(process)
-        ready = wait_for(lambda: b" ready." in log_path.read_bytes() or process.poll() is not None)
-        assert ready and process.poll() is None, log_path.read_text(errors="replace")[-3000:]
-        return process
-
-    def queue(self, task: str, *args) -> None:
-        self.client.send_task(task, args=list(args))
-
-    def kill(self, process: subprocess.Popen[bytes]) -> None:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-
-    def stop_all(self) -> None:
-        import redis
-
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    self.kill(process)
-        self.client.close()
-        for path in sorted(self.logs.glob("worker-*.log")):  # shown by pytest on a failure
-            print(f"--- {path.name} ---\n{path.read_text(errors='replace')[-4000:]}")
-        client = redis.Redis.from_url(self.url)
-        try:
-            for key in client.scan_iter(match=f"{self.prefix}*"):
-                client.delete(key)
-        finally:
-            client.close()
-
-
 @pytest.fixture
 def sink() -> Iterator[Sink]:
     server = Sink(delay=0.08)
@@ -166,7 +88,12 @@ def sink() -> Iterator[Sink]:
 
 @pytest.fixture
 def workers(postgres, redis_url, sink, tmp_path) -> Iterator[Workers]:
-    pool = Workers(redis_url.rsplit("/", 1)[0] + "/14", sink.port, tmp_path)
+    pool = Workers(
+        redis_url.rsplit("/", 1)[0] + "/14",
+        email_url=f"smtp://127.0.0.1:{sink.port}",
+        logs=tmp_path,
+        label="newsletter",
+    )
     try:
         yield pool
     finally:
