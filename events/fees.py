@@ -47,6 +47,15 @@ def is_member_now(on: datetime.date, user: Any = None) -> Exists:
     )
 
 
+def basis_of(tier: FeeTier) -> FeeBasis:
+    """What a fee says of the one who pays it: a members' fee, everyone's, or the staff's gift."""
+    if tier.audience == FeeAudience.MEMBERS:
+        return FeeBasis.MEMBER
+    if tier.audience == FeeAudience.ASSIGNED:
+        return FeeBasis.ASSIGNED
+    return FeeBasis.NON_MEMBER
+
+
 def decide_fee(
     event: Event,
     *,
@@ -83,8 +92,7 @@ def decide_fee(
         open_to_them,
         key=lambda tier: (tier.amount, tier.audience != FeeAudience.MEMBERS, tier.position),
     )
-    basis = FeeBasis.MEMBER if best.audience == FeeAudience.MEMBERS else FeeBasis.NON_MEMBER
-    return Fee(best, best.name, best.amount, basis, organisation, member)
+    return Fee(best, best.name, best.amount, basis_of(best), organisation, member)
 
 
-__all__ = ["Fee", "NoFee", "decide_fee", "is_member_now", "member_standing"]
+__all__ = ["Fee", "NoFee", "basis_of", "decide_fee", "is_member_now", "member_standing"]

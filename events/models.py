@@ -427,6 +427,11 @@ class Registration(models.Model):
     def is_waitlisted(self) -> bool:
         return self.status == RegistrationStatus.WAITLISTED
 
+    def attendee_may_cancel(self, now: datetime.datetime) -> bool:
+        """Whether the attendee may still cancel it themselves: the waitlist may be left at any
+        time, a seat until the event's cut-off (the staff may cancel at any time)."""
+        return self.is_active and (self.is_waitlisted or self.event.cancellable(now))
+
     @property
     def is_paid(self) -> bool:
         return self.paid_at is not None

@@ -28,7 +28,7 @@ from core.pagecache import Generation
 from core.status import move_status, record_start
 
 from .calendar import event_calendar
-from .fees import Fee, NoFee, decide_fee, is_member_now, member_standing
+from .fees import Fee, NoFee, basis_of, decide_fee, is_member_now, member_standing
 from .models import (
     EVENT_MOVES,
     REGISTRATION_MOVES,
@@ -36,8 +36,6 @@ from .models import (
     EventKind,
     EventStatus,
     EventStatusChange,
-    FeeAudience,
-    FeeBasis,
     FeeTier,
     Registration,
     RegistrationStatus,
@@ -198,7 +196,8 @@ def cancel_registration(
         locked = lock(registration)
         if not locked.is_active:
             return locked
-        if not staff and locked.is_confirmed and not event.cancellable(now):
+        locked.event = event
+        if not staff and not locked.attendee_may_cancel(now):
             raise ValidationError(
                 _(
                     "Registrations for this event can no longer be cancelled online: please "
@@ -410,13 +409,7 @@ def give_staff_fee(*, registration: Registration, tier: FeeTier, by: User) -> Re
         locked.fee_tier = tier
         locked.fee_name = tier.name
         locked.amount = tier.amount
-        locked.fee_basis = (
-            FeeBasis.ASSIGNED
-            if tier.audience == FeeAudience.ASSIGNED
-            else FeeBasis.MEMBER
-            if tier.audience == FeeAudience.MEMBERS
-            else FeeBasis.NON_MEMBER
-        )
+        locked.fee_basis = basis_of(tier)
         locked.save(update_fields=["fee_tier", "fee_name", "amount", "fee_basis"])
         RegistrationStatusChange.objects.create(
             registration=locked,

@@ -379,10 +379,7 @@ def my_registrations(request: SignedInRequest[User]) -> HttpResponse:
         .order_by("-event__starts_at", "-registered_at")
     )
     for registration in registrations:
-        # The same rule as the service's: the waitlist may be left at any time.
-        registration.can_cancel = registration.is_active and (  # type: ignore[attr-defined]
-            registration.is_waitlisted or registration.event.cancellable(now)
-        )
+        registration.can_cancel = registration.attendee_may_cancel(now)  # type: ignore[attr-defined]
     upcoming = [r for r in registrations if r.event.ends_at >= now]
     past = [r for r in registrations if r.event.ends_at < now]
     upcoming.sort(key=lambda r: (r.event.starts_at, r.pk))
