@@ -767,15 +767,7 @@ class RegistrationAdmin(StatusHistoryView, ShowsFiltersInUse, admin.ModelAdmin):
         "give_staff_fee",
     ]
     # What the attendee wrote may be corrected (a name on a badge); the rest is the services'.
-    attendee_fields = (
-        "first_name",
-        "last_name",
-        "job_title",
-        "organisation_name",
-        "dietary_needs",
-        "accessibility_needs",
-        "listed",
-    )
+    attendee_fields = services.ATTENDEE_FIELDS
     readonly_fields = (
         "event",
         "user",
