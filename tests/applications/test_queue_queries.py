@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from applications.models import Status
 from tests.applications.conftest import SubmittedApplicationFactory
+from tests.budgets import SESSION_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ QUEUE = "/admin/applications/application/"
 
 # Session, user, two-factor check (twice), permissions (user and group), the count, the voting
 # rule check of the admin's menu, the page of rows, and the countries for the country filter.
-QUEUE_QUERIES = 10
+QUEUE_QUERIES = SESSION_QUERIES + 9
 
 
 def fill_queue(count: int) -> None:

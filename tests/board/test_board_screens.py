@@ -13,6 +13,7 @@ from board.models import Choice, Vote
 from members import services as members
 from tests import factories
 from tests.board.conftest import APPLICATION_FIELDS, in_days, vote, with_totp
+from tests.budgets import SESSION_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -267,7 +268,7 @@ def open_votes(staff, board, count: int) -> None:
 
 
 # Session, user, authenticator, the director's groups, the votes and the admin's own reads.
-QUERIES = 11
+QUERIES = SESSION_QUERIES + 10
 
 
 @pytest.mark.parametrize("url", [CHANGELIST, INDEX], ids=["awaiting-list", "admin-index"])

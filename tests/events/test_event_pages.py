@@ -10,6 +10,7 @@ from icalendar import Calendar
 
 from events import services
 from events.models import Event, EventKind, EventLanguage, EventStatus, Registration
+from tests.budgets import SESSION_QUERIES
 from tests.events.conftest import DETAILS
 from tests.factories import EventFactory, FeeTierFactory, UserFactory, with_member_and_public_fees
 
@@ -73,7 +74,7 @@ def test_the_event_list_costs_the_same_queries_for_3_or_25_events(
 # The session, its user, the event, its fees, its visits and their fees (a published event: no
 # need to ask whether they are staff), the person's registrations to the event and its visits (one
 # query), their organisations and membership for the fee, and the menu's membership check.
-DETAIL_QUERIES = 10
+DETAIL_QUERIES = SESSION_QUERIES + 9
 
 
 @pytest.mark.parametrize("visits", [1, 3])
@@ -93,7 +94,7 @@ def test_the_event_page_signed_in_costs_the_same_queries_whatever_its_visits(
 
 
 # The session, the user, their email's verification, the rows, the menu's membership check.
-MY_REGISTRATIONS_QUERIES = 5
+MY_REGISTRATIONS_QUERIES = SESSION_QUERIES + 4
 
 
 @pytest.mark.parametrize("registrations", [2, 6])

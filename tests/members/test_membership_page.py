@@ -21,6 +21,7 @@ from members.models import (
     RenewalNotice,
 )
 from tests import factories
+from tests.budgets import SESSION_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -266,7 +267,7 @@ def test_the_page_is_served_in_french(client, user):
 # Session, user, verified email, the menu's membership check, the memberships, their status
 # changes, renewals, events and notices, the representatives and their history, the changes of
 # representative asked, the open dismissal votes and the responses sent.
-QUERIES = 14
+QUERIES = SESSION_QUERIES + 13
 
 
 def queries_for_page(client) -> int:
