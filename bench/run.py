@@ -46,6 +46,9 @@ from eventpages import PAGE_SLUG, seed_events
 from newsletter_send import NewsletterBenchError, bench_newsletter
 from renewal import RenewalBenchError, bench_renewal
 
+# The signed-in floor's one view (bench/floor.py serves it there).
+FLOOR_PATH = "/bench-signed-in-floor/"
+
 
 @dataclass(frozen=True)
 class Page:
@@ -60,6 +63,8 @@ class Page:
     # Concurrent connections: public pages face the crowd; the Centre's staff and Board are a
     # handful of people. The bare view it is compared with gets the same number.
     connections: int = 16
+    # Which server answers it: the portal, or the signed-in floor (bench/floor.py).
+    server: str = "portal"
 
 
 # The pages measured, in order. Later issues add theirs here.
@@ -89,6 +94,14 @@ PAGES: list[Page] = [
     # least 0.5 of bare Django for visitors (the per-language page cache), 0.2 signed in.
     Page("events-list", "/events/", {"Accept-Language": "en"}),
     Page("event-page", f"/events/{PAGE_SLUG}/", {"Accept-Language": "en"}),
+    # The least a signed-in page costs: a few lines behind the portal's session and sign-in
+    # (bench/floor.py). The signed-in pages below also give their rate as a share of it.
+    Page(
+        "signed-in-floor",
+        FLOOR_PATH,
+        signed_in_as="representative@example.org",
+        server="floor",
+    ),
     Page("events-list-member", "/events/", signed_in_as="representative@example.org"),
     Page("event-page-member", f"/events/{PAGE_SLUG}/", signed_in_as="representative@example.org"),
     Page("my-registrations", "/events/my/", signed_in_as="representative@example.org"),
@@ -411,15 +424,18 @@ def bench() -> int:
 
     portal = Server("portal", "icpc_portal.wsgi:application", env)
     bare = Server("bare", "bench.bare:application", dict(os.environ))
+    servers = {"portal": portal}
+    if any(page.server == "floor" for page in pages):
+        servers["floor"] = Server("floor", "bench.floor:application", env)
     with ExitStack() as stack:
-        for server in (portal, bare):
+        for server in (*servers.values(), bare):
             stack.callback(server.stop)
             server.start()
-        for server in (portal, bare):
+        for server in (*servers.values(), bare):
             server.wait_ready()
         check_page(bare, "/", {})
         for page in pages:
-            check_page(portal, page.path, page.headers)
+            check_page(servers[page.server], page.path, page.headers)
         print(
             f"bench: portal ({describe_services()}) and bare Django under gunicorn "
             f"{' '.join(GUNICORN_ARGS)}; wrk {' '.join(WRK_ARGS)} (16 connections, "
@@ -430,15 +446,23 @@ def bench() -> int:
 
         wrk(f"{bare.base_url}/", {}, WARMUP_SECONDS)
         for page in pages:
-            wrk(portal.base_url + page.path, page.headers, WARMUP_SECONDS, page.connections)
+            wrk(
+                servers[page.server].base_url + page.path,
+                page.headers,
+                WARMUP_SECONDS,
+                page.connections,
+            )
 
         all_bare: list[Run] = []
+        # The signed-in floor's share of bare Django, once measured: signed-in pages measured
+        # after it also give their share of the floor.
+        floor_ratio: float | None = None
         for page in pages:
             page_runs: list[Run] = []
             bare_runs: list[Run] = []
             for round_ in range(ROUNDS):
                 sides = [
-                    (page_runs, portal.base_url + page.path, page.headers),
+                    (page_runs, servers[page.server].base_url + page.path, page.headers),
                     (bare_runs, f"{bare.base_url}/", {}),
                 ]
                 if round_ % 2:  # alternate which side goes first: a slow spell favours neither
@@ -454,6 +478,12 @@ def bench() -> int:
                         )
             bare_rate = statistics.median(run.rate for run in bare_runs)
             text, page_ok = line(page.name, page_runs, bare_rate)
+            rate = statistics.median(run.rate for run in page_runs)
+            ratio = rate / bare_rate if bare_rate else 0.0
+            if page.server == "floor":
+                floor_ratio = ratio
+            elif page.signed_in_as is not None and floor_ratio:
+                text += f", {ratio / floor_ratio:.2f} of the signed-in floor"
             print(text, flush=True)
             ok = ok and page_ok
             all_bare += bare_runs
