@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from django.db.models import Exists, OuterRef
 
-from members.models import Membership, Organisation
+from members.models import Membership, Organisation, member_fee_membership
 
 from .models import Event, FeeAudience, FeeBasis, FeeTier
 
@@ -31,13 +31,7 @@ class NoFee(NamedTuple):
 
 def member_standing(user: Any, on: datetime.date) -> Membership | None:
     """The membership in good standing through which ``user`` pays the member fee, if any."""
-    return (
-        Membership.objects.in_good_standing(on)
-        .giving_member_fee_to(user)
-        .select_related("organisation")
-        .order_by("kind", "organisation__name", "pk")
-        .first()
-    )
+    return member_fee_membership(user.pk, on)
 
 
 def is_member_now(on: datetime.date, user: Any = None) -> Exists:
