@@ -31,7 +31,7 @@ another worker holds) it stops and the beat takes the edition over later.
 import datetime
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import NamedTuple
 
 from celery import current_app
@@ -215,17 +215,24 @@ def member_people(on: datetime.date):
     )
 
 
-def sync_member_subscribers(*, on: datetime.date | None = None) -> int:
+def sync_member_subscribers(
+    *, on: datetime.date | None = None, people: Collection[int] | None = None
+) -> int:
     """Subscribe the members' representatives and contacts who have no subscriber row yet, in
     their account's language, with one ``INSERT ... SELECT``. An address already known (one who
-    unsubscribed, bounces, or subscribed on the public page) is left alone. Idempotent; run by
-    the beat daily, before each edition is sent, and by seed_demo. Returns how many were added.
+    unsubscribed, bounces, or subscribed on the public page) is left alone. Idempotent; run for
+    ``people`` (account ids) as soon as the members app announces them (``subscribe_joined``),
+    and for everyone by the beat daily, before each edition is sent, and by seed_demo. Returns
+    how many were added.
 
     This is how members join the newsletter: the members app does not know the newsletter.
     """
     on = on or timezone.localdate()
-    people = member_people(on).values_list("pk", flat=True).order_by()
-    sql, params = people.query.sql_with_params()
+    members = member_people(on)
+    if people is not None:
+        members = members.filter(pk__in=list(people))
+    member_ids = members.values_list("pk", flat=True).order_by()
+    sql, params = member_ids.query.sql_with_params()
     quote = connection.ops.quote_name
     table = quote(Subscriber._meta.db_table)
     users = quote(User._meta.db_table)
@@ -262,6 +269,12 @@ def sync_member_subscribers(*, on: datetime.date | None = None) -> int:
             for pk in added
         )
     return len(added)
+
+
+def subscribe_joined(*, people: list[int], **kwargs: object) -> None:
+    """The members app's ``member_people_joined``: subscribe them at once, not at the next daily
+    sync. Connected in NewsletterConfig.ready."""
+    sync_member_subscribers(people=people)
 
 
 # --- editions -------------------------------------------------------------------------------

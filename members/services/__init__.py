@@ -16,6 +16,7 @@ from core.status import move_status, record_start
 from members.models import (
     MEMBERSHIP_MOVES,
     REPRESENTATIVE_MOVES,
+    Contact,
     DismissalResponse,
     EndReason,
     Membership,
@@ -31,6 +32,7 @@ from members.models import (
     RepresentativeStatusChange,
     yearly_period,
 )
+from members.signals import announce_joined
 
 HONORARY = "honorary"
 HONORARY_PERSON = "honorary_person"
@@ -80,6 +82,19 @@ def start_membership(
             note=reason,
             membership=membership,
         )
+        if person is not None:
+            announce_joined([person.pk])
+        else:
+            announce_joined(
+                [
+                    *Representative.objects.current()
+                    .filter(organisation=organisation)
+                    .values_list("user_id", flat=True),
+                    *Contact.objects.current()
+                    .filter(organisation=organisation)
+                    .values_list("user_id", flat=True),
+                ]
+            )
     return membership
 
 
@@ -185,6 +200,8 @@ def designate_representative(
             note=described,
             representative=representative,
         )
+        if representative.status == RepresentativeStatus.CURRENT:
+            announce_joined([user.pk])
     return representative
 
 
@@ -212,6 +229,7 @@ def accept_designation(*, representative: Representative, by: User) -> Represent
             representative=locked,
         )
         locked.save(update_fields=["status"])
+        announce_joined([locked.user_id])
     return locked
 
 

@@ -12,6 +12,7 @@ from accounts.services import access_link, invite_person
 from core.emails import absolute_url, send_to_user
 from core.locking import lock, lock_name
 from members.models import Contact, Membership, MembershipEvent, MembershipEventKind
+from members.signals import announce_joined
 
 from .member import acts_for
 
@@ -70,6 +71,7 @@ def add_contact(
             raise ValidationError(
                 {"email": _("This person is already one of your contacts.")}, code="exists"
             ) from error
+        announce_joined([person.pk])
         MembershipEvent.objects.create(
             membership=membership,
             kind=MembershipEventKind.CONTACT_ADDED,
