@@ -210,6 +210,9 @@ EMAIL_DELIVERY_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
 EMAIL_BACKEND = "core.mail.OutboxEmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ICPC Portal <portal@cipc-icpc.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The Maildir where the mail server delivers what comes back to the newsletter: bounce and
+# complaint reports, and mail to its unsubscribe addresses (newsletter.inbound). Unset: none.
+NEWSLETTER_INBOUND_MAILDIR = env.str("NEWSLETTER_INBOUND_MAILDIR", default="")
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -253,6 +256,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "newsletter-member-subscribers": {
         "task": "newsletter.sync_member_subscribers",
         "schedule": crontab(hour=1, minute=50),
+    },
+    # Bounce and complaint reports, and unsubscribing by email (NEWSLETTER_INBOUND_MAILDIR).
+    "newsletter-inbound-mail": {
+        "task": "newsletter.process_inbound_mail",
+        "schedule": 300.0,
+        "options": {"expires": 290},
     },
     # A vote past its deadline closes itself under the rule copied onto it.
     "board-close-overdue-votes": {

@@ -106,7 +106,7 @@ def personal_links(*, subscriber_id: int, email: str, language: str) -> dict[str
 
 def unsubscribe_address(token: str) -> str:
     """Where a mail client's unsubscribe by email goes: ``unsubscribe+<token>@<our domain>``.
-    (Reading that mailbox is not the portal's job yet: the HTTPS one-click link does it.)"""
+    newsletter.inbound reads what the mail server delivers there."""
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "cipc-icpc.org"
     return f"unsubscribe+{token}@{domain}"
 

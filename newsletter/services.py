@@ -174,19 +174,22 @@ def update_preferences(*, subscriber: Subscriber, language: str, topics: Iterabl
         subscriber.topics.set(list(topics))
 
 
-def unsubscribe(*, subscriber: Subscriber, note: str = "", by: User | None = None) -> None:
-    """At once; again is harmless. Deliveries not yet written to the outbox are skipped."""
+def unsubscribe(*, subscriber: Subscriber, note: str = "", by: User | None = None) -> bool:
+    """At once; again is harmless (False: they already were). Deliveries not yet written to the
+    outbox are skipped."""
     with transaction.atomic():
         subscriber = lock(subscriber)
         if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
-            return
+            return False
         _move(subscriber, SubscriberStatus.UNSUBSCRIBED, by=by, note=note)
         subscriber.unsubscribed_at = timezone.now()
         subscriber.save(update_fields=["status", "unsubscribed_at"])
+    return True
 
 
 def mark_bouncing(*, subscribers: Iterable[Subscriber], by: User | None, note: str = "") -> int:
-    """Staff (or, later, the bounce reports): no more editions to these addresses."""
+    """Staff, or the mail server's bounce reports (newsletter.inbound): no more editions to
+    these addresses. Returns how many were marked."""
     marked = 0
     with transaction.atomic():
         for subscriber in subscribers:

@@ -27,3 +27,12 @@ def send_due_editions() -> list[int]:
 def sync_member_subscribers() -> int:
     """Beat, daily: subscribe new representatives and contacts of members (idempotent)."""
     return services.sync_member_subscribers()
+
+
+@shared_task(name="newsletter.process_inbound_mail")
+def process_inbound_mail() -> dict[str, int]:
+    """Beat, every five minutes: the mail server's bounce and complaint reports, and
+    unsubscribing by email (newsletter.inbound), when NEWSLETTER_INBOUND_MAILDIR is set."""
+    from .inbound import process_maildir
+
+    return vars(process_maildir())

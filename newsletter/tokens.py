@@ -7,8 +7,13 @@ address, or a confirmation token used to unsubscribe (or the reverse) does not v
 links do not expire: an unsubscribe link in an old email must still work.
 """
 
+from typing import TYPE_CHECKING
+
 from django.core import signing
 from django.utils.crypto import constant_time_compare
+
+if TYPE_CHECKING:
+    from .models import Subscriber
 
 CONFIRM = "newsletter.confirm"
 MANAGE = "newsletter.manage"
@@ -32,3 +37,17 @@ def token_subscriber_id(token: str) -> int | None:
 
 def token_matches(purpose: str, token: str, *, pk: int, email: str) -> bool:
     return constant_time_compare(token, make_token(purpose, pk=pk, email=email))
+
+
+def subscriber_for(purpose: str, token: str) -> "Subscriber | None":
+    """The subscriber a signed link (or an unsubscribe address) is for; None if the token was
+    changed, made for another purpose, or names no subscriber."""
+    from .models import Subscriber
+
+    pk = token_subscriber_id(token)
+    if pk is None:
+        return None
+    subscriber = Subscriber.objects.filter(pk=pk).first()
+    if subscriber is None or not token_matches(purpose, token, pk=pk, email=subscriber.email):
+        return None
+    return subscriber

@@ -26,15 +26,7 @@ def _language() -> str:
 
 def _subscriber(purpose: str, token: str) -> Subscriber | None:
     """The subscriber the signed link is for, or None if the link was changed or is not ours."""
-    pk = tokens.token_subscriber_id(token)
-    if pk is None:
-        return None
-    subscriber = Subscriber.objects.filter(pk=pk).first()
-    if subscriber is None:
-        return None
-    if not tokens.token_matches(purpose, token, pk=subscriber.pk, email=subscriber.email):
-        return None
-    return subscriber
+    return tokens.subscriber_for(purpose, token)
 
 
 def _bad_link(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,204 @@
+"""What comes back by email (newsletter.inbound): a bounce report marks the address as bouncing,
+a complaint and mail to an edition's unsubscribe address unsubscribe, and nothing else changes
+anyone. Each message is read once."""
+
+import mailbox
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from newsletter import tasks
+from newsletter.inbound import process_maildir
+from newsletter.models import Subscriber, SubscriberStatus
+from tests.factories import EditionFactory, SubscriberFactory
+from tests.newsletter.conftest import send_now
+
+pytestmark = pytest.mark.django_db
+
+
+def bounce(address: str, *, action: str = "failed", status: str = "5.1.1") -> str:
+    """A delivery status notification as Postfix writes it (RFC 3464)."""
+    return f"""From: MAILER-DAEMON@mail.example.net (Mail Delivery System)
+To: portal@cipc-icpc.org
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status;
+    boundary="B0UND"
+
+--B0UND
+Content-Type: text/plain; charset=us-ascii
+
+I'm sorry to have to inform you that your message could not be delivered.
+
+--B0UND
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.example.net
+X-Postfix-Queue-ID: 4Q2xyz
+Arrival-Date: Thu, 26 Nov 2026 09:00:00 +0000 (UTC)
+
+Final-Recipient: rfc822; {address}
+Original-Recipient: rfc822;{address}
+Action: {action}
+Status: {status}
+Remote-MTA: dns; mx.example.net
+Diagnostic-Code: smtp; 550 {status} <{address}>: Recipient address
+    rejected: User unknown in virtual mailbox table
+
+--B0UND
+Content-Type: text/rfc822-headers
+
+From: ICPC Portal <portal@cipc-icpc.org>
+To: {address}
+Subject: [ICPC] Spring news
+
+--B0UND--
+"""
+
+
+def complaint(address: str) -> str:
+    """A mailbox provider's feedback-loop report (RFC 5965), with the message complained of."""
+    return f"""From: fbl@provider.example
+To: portal@cipc-icpc.org
+Subject: Abuse report
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=feedback-report; boundary="FBL"
+
+--FBL
+Content-Type: text/plain
+
+This is an email abuse report for an email message received from IP 192.0.2.1.
+
+--FBL
+Content-Type: message/feedback-report
+
+Feedback-Type: abuse
+User-Agent: ProviderFBL/1.0
+Version: 1
+
+--FBL
+Content-Type: message/rfc822
+
+From: ICPC Portal <portal@cipc-icpc.org>
+To: {address}
+Subject: [ICPC] Spring news
+
+Hello.
+
+--FBL--
+"""
+
+
+@pytest.fixture
+def maildir(tmp_path):
+    path = tmp_path / "Maildir"
+    box = mailbox.Maildir(str(path), create=True)
+    box.path = path  # type: ignore[attr-defined]
+    return box
+
+
+def status(address: str) -> str:
+    return Subscriber.objects.get(email=address).status
+
+
+def test_a_permanent_failure_marks_the_address_as_bouncing_with_what_the_report_said(maildir):
+    SubscriberFactory(email="gone@example.net")
+    SubscriberFactory(email="fine@example.net")
+    maildir.add(bounce("Gone@Example.net"))
+
+    summary = process_maildir(maildir.path)
+
+    assert (summary.read, summary.bounced) == (1, 1)
+    assert status("gone@example.net") == SubscriberStatus.BOUNCING
+    assert status("fine@example.net") == SubscriberStatus.SUBSCRIBED
+    change = Subscriber.objects.get(email="gone@example.net").status_changes.last()
+    assert change.to_status == SubscriberStatus.BOUNCING
+    assert "5.1.1" in change.note and "User unknown" in change.note
+    # Read once: the message is gone, and a second run changes nothing.
+    assert len(maildir) == 0
+    assert process_maildir(maildir.path).read == 0
+
+
+def test_a_delay_or_a_temporary_failure_changes_nothing(maildir):
+    SubscriberFactory(email="slow@example.net")
+    maildir.add(bounce("slow@example.net", action="delayed", status="4.4.1"))
+    maildir.add(bounce("slow@example.net", action="failed", status="4.2.2"))
+
+    summary = process_maildir(maildir.path)
+
+    assert (summary.read, summary.bounced) == (2, 0)
+    assert status("slow@example.net") == SubscriberStatus.SUBSCRIBED
+
+
+def test_a_complaint_unsubscribes_the_address_it_is_about(maildir):
+    SubscriberFactory(email="angry@example.net")
+    maildir.add(complaint("angry@example.net"))
+
+    summary = process_maildir(maildir.path)
+
+    assert summary.complaints == 1
+    assert status("angry@example.net") == SubscriberStatus.UNSUBSCRIBED
+    assert (
+        "complaint" in Subscriber.objects.get(email="angry@example.net").status_changes.last().note
+    )
+
+
+def unsubscribe_mailto(message) -> str:
+    targets = [
+        part.strip().strip("<>") for part in message.extra_headers["List-Unsubscribe"].split(",")
+    ]
+    return next(target for target in targets if target.startswith("mailto:")).removeprefix(
+        "mailto:"
+    )
+
+
+def test_mail_to_an_edition_unsubscribe_address_unsubscribes_that_subscriber_only(outbox, maildir):
+    SubscriberFactory(email="leaving@example.net")
+    SubscriberFactory(email="staying@example.net")
+    send_now(EditionFactory())
+    sent = next(message for message in outbox if message.to == ["leaving@example.net"])
+    address = unsubscribe_mailto(sent)
+    maildir.add(f"From: leaving@example.net\nTo: {address}\nSubject: unsubscribe\n\nunsubscribe\n")
+
+    summary = process_maildir(maildir.path)
+
+    assert summary.unsubscribed == 1
+    assert status("leaving@example.net") == SubscriberStatus.UNSUBSCRIBED
+    assert status("staying@example.net") == SubscriberStatus.SUBSCRIBED
+
+
+def test_a_changed_token_or_an_ordinary_message_changes_nobody(outbox, maildir):
+    subscriber = SubscriberFactory(email="target@example.net")
+    send_now(EditionFactory())
+    address = unsubscribe_mailto(outbox[0])
+    local, _at, domain = address.partition("@")
+    forged = f"unsubscribe+{subscriber.pk}.forgedsignature@{domain}"
+    maildir.add(f"From: prankster@example.org\nTo: {forged}\nSubject: x\n\nx\n")
+    maildir.add(
+        "From: someone@example.org\nTo: portal@cipc-icpc.org\nSubject: Hello\n\nA question.\n"
+    )
+
+    summary = process_maildir(maildir.path)
+
+    assert (summary.read, summary.ignored) == (2, 2)
+    assert status("target@example.net") == SubscriberStatus.SUBSCRIBED
+
+
+def test_the_beat_task_and_the_command_read_the_configured_maildir(settings, maildir):
+    SubscriberFactory(email="gone@example.net")
+    settings.NEWSLETTER_INBOUND_MAILDIR = str(maildir.path)
+    maildir.add(bounce("gone@example.net"))
+    assert tasks.process_inbound_mail()["bounced"] == 1
+
+    SubscriberFactory(email="gone2@example.net")
+    maildir.add(bounce("gone2@example.net"))
+    out = StringIO()
+    call_command("process_inbound_mail", stdout=out)
+    assert "1 messages read: 1 addresses now bouncing" in out.getvalue()
+
+    with pytest.raises(CommandError, match="not a Maildir"):
+        call_command("process_inbound_mail", "--maildir", str(maildir.path / "missing"))
+    settings.NEWSLETTER_INBOUND_MAILDIR = ""
+    with pytest.raises(CommandError, match="Set NEWSLETTER_INBOUND_MAILDIR"):
+        call_command("process_inbound_mail")
