@@ -12,6 +12,11 @@ The Centre's mail server delivers the newsletter's returns into a Maildir that t
 - a message to ``unsubscribe+<token>@…``, the ``mailto:`` of every edition's List-Unsubscribe
   (RFC 2369), unsubscribes the subscriber the signed token names. A changed token does nothing.
 
+Anyone can write a message shaped like a report: a bounce or a complaint counts only when the
+message it returns (whole, or its headers) carries the Message-ID of an email the portal sent to
+that address (the outbox keeps them for OUTBOX_RETENTION_DAYS). A report that quotes none is
+ignored, and staff can still mark an address by hand.
+
 Each change is in the subscriber's history, with what the report said. A message is removed
 from the Maildir once read (whatever it was), so a second run finds nothing to do; one that
 fails on a database error stays for the next run.
@@ -28,6 +33,8 @@ from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
 from django.conf import settings
+
+from core.models import OutboxMessage
 
 from . import services, tokens
 from .models import Subscriber
@@ -112,6 +119,33 @@ def _complained_addresses(report: Message) -> Iterator[str]:
                         yield address.lower()
 
 
+def _returned_message_ids(report: Message) -> set[str]:
+    """The Message-IDs of the messages a report returns, whole or as headers."""
+    found = set()
+    for part in report.walk():
+        if part.get_content_type() not in ("message/rfc822", "text/rfc822-headers"):
+            continue
+        original = part.get_payload()
+        if isinstance(original, list) and original:
+            original = original[0]
+        if isinstance(original, str):
+            original = HeaderParser().parsestr(original)
+        if isinstance(original, Message):
+            message_id = " ".join((original.get("Message-ID") or "").split())
+            if message_id:
+                found.add(message_id)
+    return found
+
+
+def _sent_by_us(address: str, message_ids: set[str]) -> bool:
+    """Whether the portal sent one of these messages to ``address``."""
+    if not message_ids:
+        return False
+    # A few emails per address; their headers compared here, the same on every database.
+    sent = OutboxMessage.objects.filter(to__iexact=address).values_list("headers", flat=True)
+    return any((headers or {}).get("Message-ID") in message_ids for headers in sent.iterator())
+
+
 def _unsubscribe_token(message: Message) -> str | None:
     for header in _RECIPIENT_HEADERS:
         for _name, address in getaddresses(message.get_all(header) or []):
@@ -130,13 +164,21 @@ def handle(message: Message, summary: InboundSummary) -> None:
     summary.read += 1
     report_type = str(message.get_param("report-type") or "").lower()
     if message.get_content_type() == "multipart/report" and report_type == "delivery-status":
+        returned = _returned_message_ids(message)
         for address, said in _permanent_failures(message):
+            if not _sent_by_us(address, returned):
+                summary.ignored += 1
+                continue
             summary.bounced += services.mark_bouncing(
                 subscribers=_subscribers(address), by=None, note=said[:500]
             )
         return
     if message.get_content_type() == "multipart/report" and report_type == "feedback-report":
+        returned = _returned_message_ids(message)
         for address in set(_complained_addresses(message)):
+            if not _sent_by_us(address, returned):
+                summary.ignored += 1
+                continue
             for subscriber in _subscribers(address):
                 if services.unsubscribe(
                     subscriber=subscriber, note="complaint from the mailbox provider"

@@ -17,7 +17,7 @@ from tests.newsletter.conftest import send_now
 pytestmark = pytest.mark.django_db
 
 
-def bounce(address: str, *, action: str = "failed", status: str = "5.1.1") -> str:
+def bounce(address: str, message_id: str, *, action: str = "failed", status: str = "5.1.1") -> str:
     """A delivery status notification as Postfix writes it (RFC 3464)."""
     return f"""From: MAILER-DAEMON@mail.example.net (Mail Delivery System)
 To: portal@cipc-icpc.org
@@ -52,12 +52,13 @@ Content-Type: text/rfc822-headers
 From: ICPC Portal <portal@cipc-icpc.org>
 To: {address}
 Subject: [ICPC] Spring news
+Message-ID: {message_id}
 
 --B0UND--
 """
 
 
-def complaint(address: str) -> str:
+def complaint(address: str, message_id: str) -> str:
     """A mailbox provider's feedback-loop report (RFC 5965), with the message complained of."""
     return f"""From: fbl@provider.example
 To: portal@cipc-icpc.org
@@ -83,6 +84,7 @@ Content-Type: message/rfc822
 From: ICPC Portal <portal@cipc-icpc.org>
 To: {address}
 Subject: [ICPC] Spring news
+Message-ID: {message_id}
 
 Hello.
 
@@ -102,10 +104,19 @@ def status(address: str) -> str:
     return Subscriber.objects.get(email=address).status
 
 
-def test_a_permanent_failure_marks_the_address_as_bouncing_with_what_the_report_said(maildir):
-    SubscriberFactory(email="gone@example.net")
-    SubscriberFactory(email="fine@example.net")
-    maildir.add(bounce("Gone@Example.net"))
+def sent_to(outbox, *addresses: str) -> dict[str, str]:
+    """Send an edition to these subscribers: the Message-ID each one's copy carries."""
+    for address in addresses:
+        SubscriberFactory(email=address)
+    send_now(EditionFactory())
+    return {message.to[0]: message.extra_headers["Message-ID"] for message in outbox}
+
+
+def test_a_permanent_failure_marks_the_address_as_bouncing_with_what_the_report_said(
+    outbox, maildir
+):
+    ids = sent_to(outbox, "gone@example.net", "fine@example.net")
+    maildir.add(bounce("Gone@Example.net", ids["gone@example.net"]))
 
     summary = process_maildir(maildir.path)
 
@@ -120,10 +131,12 @@ def test_a_permanent_failure_marks_the_address_as_bouncing_with_what_the_report_
     assert process_maildir(maildir.path).read == 0
 
 
-def test_a_delay_or_a_temporary_failure_changes_nothing(maildir):
-    SubscriberFactory(email="slow@example.net")
-    maildir.add(bounce("slow@example.net", action="delayed", status="4.4.1"))
-    maildir.add(bounce("slow@example.net", action="failed", status="4.2.2"))
+def test_a_delay_or_a_temporary_failure_changes_nothing(outbox, maildir):
+    ids = sent_to(outbox, "slow@example.net")
+    maildir.add(
+        bounce("slow@example.net", ids["slow@example.net"], action="delayed", status="4.4.1")
+    )
+    maildir.add(bounce("slow@example.net", ids["slow@example.net"], status="4.2.2"))
 
     summary = process_maildir(maildir.path)
 
@@ -131,9 +144,9 @@ def test_a_delay_or_a_temporary_failure_changes_nothing(maildir):
     assert status("slow@example.net") == SubscriberStatus.SUBSCRIBED
 
 
-def test_a_complaint_unsubscribes_the_address_it_is_about(maildir):
-    SubscriberFactory(email="angry@example.net")
-    maildir.add(complaint("angry@example.net"))
+def test_a_complaint_unsubscribes_the_address_it_is_about(outbox, maildir):
+    ids = sent_to(outbox, "angry@example.net")
+    maildir.add(complaint("angry@example.net", ids["angry@example.net"]))
 
     summary = process_maildir(maildir.path)
 
@@ -185,14 +198,13 @@ def test_a_changed_token_or_an_ordinary_message_changes_nobody(outbox, maildir):
     assert status("target@example.net") == SubscriberStatus.SUBSCRIBED
 
 
-def test_the_beat_task_and_the_command_read_the_configured_maildir(settings, maildir):
-    SubscriberFactory(email="gone@example.net")
+def test_the_beat_task_and_the_command_read_the_configured_maildir(outbox, settings, maildir):
+    ids = sent_to(outbox, "gone@example.net", "gone2@example.net")
     settings.NEWSLETTER_INBOUND_MAILDIR = str(maildir.path)
-    maildir.add(bounce("gone@example.net"))
+    maildir.add(bounce("gone@example.net", ids["gone@example.net"]))
     assert tasks.process_inbound_mail()["bounced"] == 1
 
-    SubscriberFactory(email="gone2@example.net")
-    maildir.add(bounce("gone2@example.net"))
+    maildir.add(bounce("gone2@example.net", ids["gone2@example.net"]))
     out = StringIO()
     call_command("process_inbound_mail", stdout=out)
     assert "1 messages read: 1 addresses now bouncing" in out.getvalue()
@@ -202,3 +214,16 @@ def test_the_beat_task_and_the_command_read_the_configured_maildir(settings, mai
     settings.NEWSLETTER_INBOUND_MAILDIR = ""
     with pytest.raises(CommandError, match="Set NEWSLETTER_INBOUND_MAILDIR"):
         call_command("process_inbound_mail")
+
+
+def test_a_report_about_a_message_the_portal_did_not_send_there_changes_nobody(outbox, maildir):
+    ids = sent_to(outbox, "victim@example.net", "other@example.net")
+    # Forged: no message of ours, one of ours to someone else, one made up.
+    maildir.add(bounce("victim@example.net", ""))
+    maildir.add(bounce("victim@example.net", ids["other@example.net"]))
+    maildir.add(complaint("victim@example.net", "<made-up@cipc-icpc.org>"))
+
+    summary = process_maildir(maildir.path)
+
+    assert (summary.read, summary.bounced, summary.complaints) == (3, 0, 0)
+    assert status("victim@example.net") == SubscriberStatus.SUBSCRIBED
