@@ -11,11 +11,14 @@ time (the public pages they see most come whole from the page cache anyway).
 """
 
 from functools import lru_cache
+from pathlib import Path
 
 from django import template
 from django.conf import settings
+from django.dispatch import receiver
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.utils.autoreload import file_changed
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -47,6 +50,13 @@ def _signed_in_header(language: str, app: str, home: bool, staff: bool, membersh
             "language_links": [(code, name, "") for code, name in settings.LANGUAGES],
         },
     )
+
+
+@receiver(file_changed, dispatch_uid="portal-frame-template-changed")
+def _forget_headers(sender: object, file_path: Path, **kwargs: object) -> None:
+    """Under runserver, an edited template shows at the next request, the header's included."""
+    if file_path.suffix == ".html":
+        _signed_in_header.cache_clear()
 
 
 @register.simple_tag(takes_context=True)

@@ -8,6 +8,7 @@ from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+from django.utils.autoreload import file_changed
 
 from icpc_portal.templatetags.portal_frame import _signed_in_header
 from tests.factories import StaffFactory, UserFactory
@@ -93,3 +94,11 @@ def test_the_header_follows_the_person_language_and_part_of_the_site(client):
         french = header(client.get(reverse("events:list")))
         assert f'href="{reverse("admin:index")}"' in french
     assert "Se déconnecter" in french
+
+
+def test_an_edited_template_is_rendered_afresh_under_runserver(client, user, tmp_path):
+    client.force_login(user)
+    client.get(reverse("events:list"))
+    assert _signed_in_header.cache_info().currsize >= 1
+    file_changed.send(sender=None, file_path=tmp_path / "header.html")
+    assert _signed_in_header.cache_info().currsize == 0
