@@ -9,6 +9,10 @@ each side gives one line:
 
     bench <name>: <requests/s> req/s, p95 <ms> ms, <ratio> of bare Django
 
+bench/floor.py serves the signed-in floor, the portal itself with one more view of a few lines
+behind its session and sign-in (measured as the page "signed-in-floor"); each signed-in page
+measured after it adds ", <ratio> of the signed-in floor" to its line.
+
 Before the pages, bench/renewal.py times the yearly renewal at 10,000 and 100,000 memberships
 due on one day against a hand-written SQL floor, and leaves the 100,000 memberships for the
 membership changelist; the changelist's queries are counted and the slowest shown:
