@@ -10,18 +10,22 @@ with ``SELECT ... FOR UPDATE SKIP LOCKED`` (two workers take different ones), wr
 one's email to the outbox (purpose ``newsletter:<edition>:<subscriber>``, unique per
 recipient) and marks it queued in the same transaction; after the commit it sends those rows
 over one reused SMTP connection (``core.outbox.deliver_many``), each claimed by a conditional
-update before it is sent and marked sent right after the server accepts it.
+update before it is sent, and marked sent, with the others the server has just accepted, at
+the end of its chunk of ``core.outbox.CHUNK`` or within ``core.outbox.MARK_WITHIN`` seconds.
 
 A worker that dies before the batch commits leaves its deliveries pending: the next run claims
-them again, and nothing was written. One that dies after the commit leaves queued rows that
-are still pending in the outbox: the next batch of any worker, or the outbox's sweep, sends
-them, once (they are claimed). The crash window that remains is the message in flight: the
-SMTP server accepted it, and the worker died before the row was marked sent. That row stays
-"sending" until its claim lease (``OUTBOX_CLAIM_LEASE``) runs out and the sweep sends it
-again: at most one duplicate per crashed worker. The outbox's claims and marks do not wait for
+them again, and nothing was written. One that dies after the commit leaves queued rows that are
+still pending in the outbox: the next batch of any worker, or the outbox's sweep, sends them,
+once (they are claimed). The crash window that remains is the messages the SMTP server accepted
+whose rows the worker had not yet marked sent when it died: at most one chunk
+(``core.outbox.CHUNK``, 25), and only those accepted within ``core.outbox.MARK_WITHIN`` (0.05 s)
+before it died, plus the message then in flight (with a slow server that is one message: each is
+marked before the next is sent). Those rows stay "sending" until their claim lease
+(``OUTBOX_CLAIM_LEASE``) runs out and the sweep sends them again: at most a chunk of duplicates
+per crashed worker, in practice a few. The outbox's claims and marks do not wait for
 PostgreSQL's disk flush (``core.outbox.deliver_many``): a crash of the database server itself
-(not of a worker) could also lose the marks of its last fraction of a second (about three
-times ``wal_writer_delay``, 0.6 s by default), and those messages would go out twice.
+(not of a worker) could also lose the marks of its last fraction of a second (about three times
+``wal_writer_delay``, 0.6 s by default), and those messages would go out twice.
 
 An edition is sent once every copy has been sent or given up on by the outbox; until then its
 task goes on, and when what is left only waits on the outbox (a retry not yet due, a claim

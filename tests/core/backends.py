@@ -41,3 +41,21 @@ class QuitFailsBackend(LocmemBackend):
 
     def close(self) -> None:
         raise ConnectionResetError("the server hung up on QUIT")
+
+
+class MarksWatchingBackend(LocmemBackend):
+    """locmem that notes, as each message is handed to it, how many rows are marked sent."""
+
+    marked_before_each: list[int] = []
+    die_at: int | None = None  # the worker is killed as this message (0-based) is handed over
+
+    def send_messages(self, email_messages) -> int:
+        from core.models import OutboxMessage, OutboxStatus
+
+        handed = len(MarksWatchingBackend.marked_before_each)
+        MarksWatchingBackend.marked_before_each.append(
+            OutboxMessage.objects.filter(status=OutboxStatus.SENT).count()
+        )
+        if handed == MarksWatchingBackend.die_at:
+            raise WorkerKilled("the worker was killed")
+        return super().send_messages(email_messages)

@@ -1,0 +1,68 @@
+"""``deliver_many`` marks what the mail server accepted together, and within a bounded window:
+a worker that dies leaves at most one chunk's messages, accepted within ``MARK_WITHIN``
+seconds before it died, sent and unmarked."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core import outbox as outbox_service
+from core.models import OutboxMessage, OutboxStatus
+from tests.core.backends import MarksWatchingBackend, WorkerKilled
+from tests.core.conftest import make_row
+
+pytestmark = pytest.mark.django_db
+
+WATCHING = "tests.core.backends.MarksWatchingBackend"
+
+
+@pytest.fixture
+def watching(outbox, settings, monkeypatch):
+    settings.EMAIL_DELIVERY_BACKEND = WATCHING
+    monkeypatch.setattr(MarksWatchingBackend, "marked_before_each", [])
+    monkeypatch.setattr(MarksWatchingBackend, "die_at", None)
+    return outbox
+
+
+def marking_updates(queries) -> int:
+    return sum(
+        1 for query in queries if query["sql"].startswith("UPDATE") and "sent_at" in query["sql"]
+    )
+
+
+def test_a_chunk_accepted_at_once_is_marked_sent_by_one_update(watching, monkeypatch):
+    monkeypatch.setattr(outbox_service, "MARK_WITHIN", 3600)
+    rows = [make_row(to=f"member{i}@example.org") for i in range(outbox_service.CHUNK)]
+
+    with CaptureQueriesContext(connection) as queries:
+        outcome = outbox_service.deliver_many([row.pk for row in rows])
+
+    assert outcome == {row.pk: True for row in rows}
+    assert marking_updates(queries.captured_queries) == 1
+    assert len(watching) == outbox_service.CHUNK
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {OutboxStatus.SENT}
+
+
+def test_with_a_slow_server_each_row_is_marked_before_the_next_is_sent(watching, monkeypatch):
+    monkeypatch.setattr(outbox_service, "MARK_WITHIN", 0)
+    rows = [make_row(to=f"member{i}@example.org") for i in range(5)]
+
+    outbox_service.deliver_many([row.pk for row in rows])
+
+    assert MarksWatchingBackend.marked_before_each == [0, 1, 2, 3, 4]
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {OutboxStatus.SENT}
+
+
+def test_a_worker_dying_mid_chunk_leaves_what_was_accepted_marked(watching, monkeypatch):
+    monkeypatch.setattr(outbox_service, "MARK_WITHIN", 3600)
+    monkeypatch.setattr(MarksWatchingBackend, "die_at", 3)
+    rows = [make_row(to=f"member{i}@example.org") for i in range(6)]
+
+    with pytest.raises(WorkerKilled):
+        outbox_service.deliver_many([row.pk for row in rows])
+
+    statuses = dict(OutboxMessage.objects.values_list("pk", "status"))
+    assert [statuses[row.pk] for row in rows] == [OutboxStatus.SENT] * 3 + [
+        OutboxStatus.SENDING
+    ] * 3
+    assert len(watching) == 3
