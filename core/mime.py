@@ -110,7 +110,9 @@ def _body(text: str) -> bytes | None:
     """The text in UTF-8 with CRLF line ends, or None when a line is over the limit (Django
     then encodes it as quoted-printable) or it cannot be encoded (a lone surrogate)."""
     try:
-        data = _NEWLINES.sub(CRLF, text).encode("utf-8")
+        # Most texts end their lines with a line feed alone: replaced faster than matched.
+        lines = text.replace("\n", CRLF) if "\r" not in text else _NEWLINES.sub(CRLF, text)
+        data = lines.encode("utf-8")
     except UnicodeEncodeError:
         return None
     if len(data) > RFC5322_EMAIL_LINE_LENGTH_LIMIT and (

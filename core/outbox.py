@@ -517,6 +517,8 @@ def _claim_chunk(ids: list[int], moment: datetime.datetime | BaseExpression) -> 
     are those this claim moved, recognised by its own time stamp.
     """
     stamp = timezone.now()
+    if connection.vendor == "postgresql":
+        return _claim_chunk_returning(ids, moment, stamp)
     with transaction.atomic():
         free = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -536,6 +538,43 @@ def _claim_chunk(ids: list[int], moment: datetime.datetime | BaseExpression) -> 
                 pk__in=free, status=OutboxStatus.SENDING, claimed_at=stamp
             )
         }
+    return [mine[pk] for pk in ids if pk in mine]
+
+
+# PostgreSQL: the claim in one statement, which returns the rows it moved.
+_CLAIM_RETURNING = """
+    UPDATE {table} SET status = %(sending)s, claimed_at = %(stamp)s, attempts = attempts + 1
+    WHERE status = %(pending)s AND next_attempt_at <= COALESCE(%(now)s, STATEMENT_TIMESTAMP())
+      AND id IN (
+        SELECT id FROM {table}
+        WHERE id = ANY(%(ids)s) AND status = %(pending)s
+          AND next_attempt_at <= COALESCE(%(now)s, STATEMENT_TIMESTAMP())
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING *
+"""
+
+
+def _claim_chunk_returning(
+    ids: list[int], moment: datetime.datetime | BaseExpression, stamp: datetime.datetime
+) -> list[OutboxMessage]:
+    """``_claim_chunk`` on PostgreSQL: one ``UPDATE ... RETURNING`` rather than a transaction
+    of three statements. The rows another worker has locked are skipped, and the update is
+    conditional all the same (pending and due): the rows returned are those it moved."""
+    sql = _CLAIM_RETURNING.format(table=connection.ops.quote_name(OutboxMessage._meta.db_table))
+    mine = {
+        message.pk: message
+        for message in OutboxMessage.objects.raw(
+            sql,
+            {
+                "sending": OutboxStatus.SENDING,
+                "pending": OutboxStatus.PENDING,
+                "stamp": stamp,
+                "now": moment if isinstance(moment, datetime.datetime) else None,
+                "ids": ids,
+            },
+        )
+    }
     return [mine[pk] for pk in ids if pk in mine]
 
 
