@@ -541,17 +541,21 @@ def _claim_chunk(ids: list[int], moment: datetime.datetime | BaseExpression) -> 
     return [mine[pk] for pk in ids if pk in mine]
 
 
-# PostgreSQL: the claim in one statement, which returns the rows it moved.
+# PostgreSQL: the claim in one statement, which returns the rows it moved. The rows are
+# locked by id alone (MATERIALIZED keeps the status out of that query), then checked: with the
+# status in the locking query, the planner reads every pending row through the status index
+# whenever its statistics predate the batch's insert (it then believes few rows pending), and
+# each chunk's claim costs a batch's reads, and the dead index entries of the batch's claims.
 _CLAIM_RETURNING = """
-    UPDATE {table} SET status = %(sending)s, claimed_at = %(stamp)s, attempts = attempts + 1
-    WHERE status = %(pending)s AND next_attempt_at <= COALESCE(%(now)s, STATEMENT_TIMESTAMP())
-      AND id IN (
-        SELECT id FROM {table}
-        WHERE id = ANY(%(ids)s) AND status = %(pending)s
-          AND next_attempt_at <= COALESCE(%(now)s, STATEMENT_TIMESTAMP())
+    WITH locked AS MATERIALIZED (
+        SELECT id, status, next_attempt_at FROM {table} WHERE id = ANY(%(ids)s)
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING *
+    UPDATE {table} SET status = %(sending)s, claimed_at = %(stamp)s, attempts = attempts + 1
+    FROM locked
+    WHERE {table}.id = locked.id AND locked.status = %(pending)s
+      AND locked.next_attempt_at <= COALESCE(%(now)s, STATEMENT_TIMESTAMP())
+    RETURNING {table}.*
 """
 
 
