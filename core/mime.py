@@ -4,15 +4,16 @@
 through the ``email`` package, which costs several times what sending the message does. The
 batch jobs send thousands of rows that differ in a few headers and their bodies, so
 ``smtp_bytes`` writes the same bytes directly: the headers in the order Django writes them,
-each folded by the same policy (``email.policy.compat32``, with CRLF), the ones every row of a
-job shares (From, Subject, List-Unsubscribe-Post...) folded once and remembered; the bodies in
-UTF-8, 7bit or 8bit, as Django chooses for lines within the SMTP limit.
+the ones every row of a job shares (From, Subject, List-Id...) folded once by Django's policy
+(``email.policy.compat32``, with CRLF) and remembered, a row's own plain ASCII ones (To,
+Message-ID, List-Unsubscribe) folded here; the bodies in UTF-8, 7bit or 8bit, as Django
+chooses for lines within the SMTP limit.
 
 A row it does not cover returns None, and is sent through Django's classes as before: one
 with attachments, a Reply-To, an address that is not plain ASCII, a header that overrides
 From, To, Cc, Reply-To or Date, an empty plain-text body beside HTML, or a line longer than
 the limit (Django then uses quoted-printable). tests/core/test_outbox_mime.py checks that the
-bytes are Django's, boundary and date aside.
+bytes are Django's, but for the boundary, the date, and where a long plain header is folded.
 """
 
 import functools
@@ -67,15 +68,24 @@ def _shared_header(name: str, value: str) -> bytes:
 
 
 def _header(name: str, value: str) -> bytes:
-    """A row's own header: those short and plain written at once (a Message-ID), the others
-    remembered, since most are shared (a personal one only passes through the cache)."""
-    if (
-        len(name) + 2 + len(value) <= _LINE
-        and _PLAIN_VALUE.fullmatch(value)
-        and name.lower() != "subject"  # Django passes a subject through Header even in ASCII
-    ):
+    """A row's own header. One of printable ASCII words (a Message-ID, the To address, the
+    List-Unsubscribe links) is folded here, as RFC 5322 folds (a line break before a space
+    between words, each line within 78 characters where the words allow): Django checks and
+    encodes such a value to itself, and its policy takes many times longer to fold it. The
+    others (a subject, a name with accents) are Django's, remembered: most rows of a job share
+    them."""
+    if name.lower() == "subject" or not _PLAIN_VALUE.fullmatch(value):
+        return _shared_header(name, value)
+    if len(name) + 2 + len(value) <= _LINE:
         return f"{name}: {value}{CRLF}".encode("ascii")
-    return _shared_header(name, value)
+    lines, line = [], f"{name}:"
+    for word in value.split(" "):
+        if len(line) + 1 + len(word) > _LINE and line != f"{name}:":
+            lines.append(line)
+            line = ""
+        line += " " + word
+    lines.append(line)
+    return (CRLF.join(lines) + CRLF).encode("ascii")
 
 
 @functools.lru_cache(maxsize=16)
