@@ -597,10 +597,11 @@ def _mark_sent(messages: list[OutboxMessage], moment: datetime.datetime | BaseEx
         )
 
 
-# ``deliver_many`` marks the rows the server accepted together, before the next message is
-# sent once the first of them was accepted this long ago (seconds), and at the end of each
-# chunk: a worker that dies leaves at most a chunk's messages sent and unmarked, all accepted
-# within about this time before it died.
+# ``deliver_many`` marks the rows the server accepted together: as soon as they have taken
+# this long (seconds) to send, counted from when the first of them began, and at the end of
+# each chunk. A worker that dies leaves unmarked at most a chunk's messages, all begun within
+# this time before it died; with a server slower than this, each row is marked as soon as it
+# is accepted, before the next message is sent.
 MARK_WITHIN = 0.05
 
 
@@ -636,11 +637,11 @@ def deliver_many(
 
     They are claimed ``CHUNK`` at a time (pending and due -> sending, in one transaction that
     skips rows another worker holds), then each is sent, and the rows the server accepted are
-    marked sent together: at the end of the chunk, or before the next message once the first
-    of them was accepted ``MARK_WITHIN`` seconds ago (with a slow server, each before the next
-    is sent). A worker that dies leaves at most those, a chunk at most, sent and unmarked:
-    they are sent again once their claim lease has run out; its claimed rows not yet tried
-    wait for the lease too, then the sweep. A row that fails is recorded at once.
+    marked sent together: once they have taken ``MARK_WITHIN`` seconds to send (with a slow
+    server, each as soon as it is accepted), and at the end of the chunk. A worker that dies
+    leaves at most those, a chunk at most, sent and unmarked: they are sent again once their
+    claim lease has run out; its claimed rows not yet tried wait for the lease too, then the
+    sweep. A row that fails is recorded at once.
     ``{id: sent}`` for each row tried; a row another worker holds, or already sent, is tried
     and not sent. With a ``budget`` in seconds it stops claiming when that has run out (the
     rest stays pending). Call it outside a transaction, as ``deliver``.
@@ -658,22 +659,22 @@ def deliver_many(
                 chunk = wanted[start : start + CHUNK]
                 outcome.update(dict.fromkeys(chunk, False))
                 accepted: list[OutboxMessage] = []
-                first_accepted = 0.0
+                since = 0.0  # when the first of them began to be sent
                 try:
                     for message in _claim_chunk(chunk, moment):
-                        if accepted and time.monotonic() - first_accepted > MARK_WITHIN:
-                            _mark_sent(accepted, moment)
-                            accepted = []
+                        if not accepted:
+                            since = time.monotonic()
                         try:
                             _send(backend, message)
                         except Exception as error:  # noqa: BLE001 - recorded on the row, retried
                             _close_quietly(backend)  # the connection may be broken: reopen it
                             _record_failure(message, error)
                             continue
-                        if not accepted:
-                            first_accepted = time.monotonic()
                         accepted.append(message)
                         outcome[message.pk] = True
+                        if time.monotonic() - since >= MARK_WITHIN:
+                            _mark_sent(accepted, moment)
+                            accepted = []
                 finally:
                     # Whatever stops the chunk: what the server accepted is recorded.
                     if accepted:

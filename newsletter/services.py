@@ -10,22 +10,23 @@ with ``SELECT ... FOR UPDATE SKIP LOCKED`` (two workers take different ones), wr
 one's email to the outbox (purpose ``newsletter:<edition>:<subscriber>``, unique per
 recipient) and marks it queued in the same transaction; after the commit it sends those rows
 over one reused SMTP connection (``core.outbox.deliver_many``), each claimed by a conditional
-update before it is sent, and marked sent, with the others the server has just accepted, at
-the end of its chunk of ``core.outbox.CHUNK`` or within ``core.outbox.MARK_WITHIN`` seconds.
+update before it is sent, and marked sent with the others the server has just accepted (see
+below).
 
 A worker that dies before the batch commits leaves its deliveries pending: the next run claims
 them again, and nothing was written. One that dies after the commit leaves queued rows that are
 still pending in the outbox: the next batch of any worker, or the outbox's sweep, sends them,
 once (they are claimed). The crash window that remains is the messages the SMTP server accepted
-whose rows the worker had not yet marked sent when it died: at most one chunk
-(``core.outbox.CHUNK``, 25), and only those accepted within ``core.outbox.MARK_WITHIN`` (0.05 s)
-before it died, plus the message then in flight (with a slow server that is one message: each is
-marked before the next is sent). Those rows stay "sending" until their claim lease
-(``OUTBOX_CLAIM_LEASE``) runs out and the sweep sends them again: at most a chunk of duplicates
-per crashed worker, in practice a few. The outbox's claims and marks do not wait for
-PostgreSQL's disk flush (``core.outbox.deliver_many``): a crash of the database server itself
-(not of a worker) could also lose the marks of its last fraction of a second (about three times
-``wal_writer_delay``, 0.6 s by default), and those messages would go out twice.
+whose rows the worker had not yet marked sent when it died. The outbox marks accepted rows
+together once they have taken ``core.outbox.MARK_WITHIN`` (0.05 s) to send, and at the end of
+each chunk of ``core.outbox.CHUNK`` (25): so at most the messages sent in the 0.05 s before
+the one then in flight (a chunk at most), and that one; with a server slower than that, each
+row is marked as soon as it is accepted, and the window is the message in flight alone.
+Those rows stay "sending" until their claim lease (``OUTBOX_CLAIM_LEASE``) runs out and the
+sweep sends them again. The outbox's claims and marks do not wait for PostgreSQL's disk flush
+(``core.outbox.deliver_many``): a crash of the database server itself (not of a worker) could
+also lose the marks of its last fraction of a second (about three times ``wal_writer_delay``,
+0.6 s by default), and those messages would go out twice.
 
 An edition is sent once every copy has been sent or given up on by the outbox; until then its
 task goes on, and when what is left only waits on the outbox (a retry not yet due, a claim

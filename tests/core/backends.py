@@ -1,5 +1,7 @@
 """Delivery backends that stand in for what goes wrong on a worker."""
 
+import time
+
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
@@ -48,6 +50,7 @@ class MarksWatchingBackend(LocmemBackend):
 
     marked_before_each: list[int] = []
     die_at: int | None = None  # the worker is killed as this message (0-based) is handed over
+    takes = 0.0  # seconds the server takes to accept each message
 
     def send_messages(self, email_messages) -> int:
         from core.models import OutboxMessage, OutboxStatus
@@ -58,4 +61,5 @@ class MarksWatchingBackend(LocmemBackend):
         )
         if handed == MarksWatchingBackend.die_at:
             raise WorkerKilled("the worker was killed")
+        time.sleep(MarksWatchingBackend.takes)
         return super().send_messages(email_messages)

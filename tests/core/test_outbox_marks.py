@@ -21,6 +21,7 @@ def watching(outbox, settings, monkeypatch):
     settings.EMAIL_DELIVERY_BACKEND = WATCHING
     monkeypatch.setattr(MarksWatchingBackend, "marked_before_each", [])
     monkeypatch.setattr(MarksWatchingBackend, "die_at", None)
+    monkeypatch.setattr(MarksWatchingBackend, "takes", 0.0)
     return outbox
 
 
@@ -44,12 +45,30 @@ def test_a_chunk_accepted_at_once_is_marked_sent_by_one_update(watching, monkeyp
 
 
 def test_with_a_slow_server_each_row_is_marked_before_the_next_is_sent(watching, monkeypatch):
-    monkeypatch.setattr(outbox_service, "MARK_WITHIN", 0)
+    monkeypatch.setattr(outbox_service, "MARK_WITHIN", 0.01)
+    monkeypatch.setattr(MarksWatchingBackend, "takes", 0.02)
     rows = [make_row(to=f"member{i}@example.org") for i in range(5)]
 
     outbox_service.deliver_many([row.pk for row in rows])
 
     assert MarksWatchingBackend.marked_before_each == [0, 1, 2, 3, 4]
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {OutboxStatus.SENT}
+
+
+def test_with_a_fast_server_rows_are_marked_once_they_have_taken_the_time_to_send(
+    watching, monkeypatch
+):
+    monkeypatch.setattr(outbox_service, "MARK_WITHIN", 0.05)
+    monkeypatch.setattr(MarksWatchingBackend, "takes", 0.01)
+    rows = [make_row(to=f"member{i}@example.org") for i in range(12)]
+
+    outbox_service.deliver_many([row.pk for row in rows])
+
+    # Before each message, the rows accepted and not yet marked: together, never more than
+    # took 0.05 s to send (five messages of 0.01 s, and the one that passed the time).
+    unmarked = [i - marked for i, marked in enumerate(MarksWatchingBackend.marked_before_each)]
+    assert max(unmarked) <= 6
+    assert max(unmarked) >= 2
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {OutboxStatus.SENT}
 
 
