@@ -9,6 +9,7 @@ from email import message_from_bytes, policy
 
 import pytest
 from django.core.mail import BadHeaderError
+from django.core.mail.message import sanitize_address
 
 from core import outbox as outbox_service
 from core.mime import smtp_bytes
@@ -145,6 +146,23 @@ def test_each_message_has_a_boundary_of_its_own_that_no_part_holds():
     boundaries = [re.search(rb'boundary="([^"]+)"', data)[1] for data in (first, second)]  # type: ignore[index]
     assert boundaries[0] != boundaries[1]
     assert first.count(b"--" + boundaries[0]) == 3
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a@EXAMPLE.org",
+        "First.Last+tag@sub-domain.example.co.uk",
+        "o'brien@example.ie",
+        "x!#$%&*/=?^_`{|}~-y@example.org",
+    ],
+)
+def test_an_address_it_covers_is_one_django_sends_and_writes_unchanged(address):
+    message = row(to=address)
+
+    assert smtp_bytes(message) is not None
+    assert sanitize_address(address, "utf-8") == address
+    assert normalized(smtp_bytes(message) or b"") == normalized(django_bytes(message))
 
 
 NOT_COVERED = {
