@@ -9,11 +9,12 @@ the ones every row of a job shares (From, Subject, List-Id...) folded once by Dj
 Message-ID, List-Unsubscribe) folded here; the bodies in UTF-8, 7bit or 8bit, as Django
 chooses for lines within the SMTP limit.
 
-A row it does not cover returns None, and is sent through Django's classes as before: one
-with attachments, a Reply-To, an address that is not plain ASCII, a header that overrides
-From, To, Cc, Reply-To or Date, an empty plain-text body beside HTML, or a line longer than
-the limit (Django then uses quoted-printable). tests/core/test_outbox_mime.py checks that the
-bytes are Django's, but for the boundary, the date, and where a long plain header is folded.
+A row it does not cover returns None, and is sent through Django's classes as before: one with
+attachments, a Reply-To, an address that is not plain ASCII, a header that overrides From, To,
+Cc, Reply-To or Date, no Message-ID of its own (every row the outbox writes has one), an empty
+plain-text body beside HTML, or a line longer than the limit (Django then uses
+quoted-printable). tests/core/test_outbox_mime.py checks that the bytes are Django's, but for the
+boundary, the date, and where a long plain header is folded.
 """
 
 import functools
@@ -151,7 +152,8 @@ def smtp_bytes(message: OutboxMessage) -> bytes | None:
     if not _PLAIN_ADDRESS.fullmatch(message.to):
         return None
     headers = message.headers or {}
-    if any(name.lower() in _OWN_HEADERS for name in headers):
+    names = {name.lower() for name in headers}
+    if names & _OWN_HEADERS or "message-id" not in names:  # Django would make one up
         return None
     text = _body(message.body)
     html = _body(message.html_body) if message.html_body else b""

@@ -171,8 +171,11 @@ NOT_COVERED = {
     "line over the SMTP limit": {"body": "x" * 999},
     "non-ASCII address": {"to": "zoë@example.org"},
     "address with a name": {"to": "Zoe <zoe@example.org>"},
-    "own date": {"headers": {"Date": "Mon, 1 Jan 2024 00:00:00 -0000"}},
-    "own sender": {"headers": {"from": "other@example.org"}},
+    "own date": {
+        "headers": {"Message-ID": "<1.2@cipc-icpc.org>", "Date": "Mon, 1 Jan 2024 00:00:00 -0000"}
+    },
+    "own sender": {"headers": {"Message-ID": "<1.2@cipc-icpc.org>", "from": "a@example.org"}},
+    "no Message-ID": {"headers": {"List-Id": "ICPC newsletter <newsletter.cipc-icpc.org>"}},
     "HTML only": {"body": ""},
     "lone surrogate": {"body": "\ud800"},
 }
@@ -184,7 +187,9 @@ def test_a_row_it_does_not_cover_is_left_to_django(fields):
 
 
 def test_a_header_with_a_line_break_is_refused_as_django_refuses_it():
-    message = row(headers={"List-Id": "x\r\nBcc: victim@example.org"})
+    message = row(
+        headers={"Message-ID": "<1.2@cipc-icpc.org>", "List-Id": "x\r\nBcc: victim@example.org"}
+    )
 
     with pytest.raises(BadHeaderError):
         django_bytes(message)
