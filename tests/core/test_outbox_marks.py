@@ -1,6 +1,6 @@
-"""``deliver_many`` marks what the mail server accepted together, and within a bounded window:
-a worker that dies leaves at most one chunk's messages, accepted within ``MARK_WITHIN``
-seconds before it died, sent and unmarked."""
+"""``deliver_many`` marks what the mail server accepted together, within a bounded window: a
+worker that dies leaves sent and unmarked at most one chunk's messages, sent within
+``MARK_WITHIN`` seconds before the one in flight."""
 
 import pytest
 from django.db import connection
@@ -72,7 +72,8 @@ def test_with_a_fast_server_rows_are_marked_once_they_have_taken_the_time_to_sen
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {OutboxStatus.SENT}
 
 
-def test_a_worker_dying_mid_chunk_leaves_what_was_accepted_marked(watching, monkeypatch):
+def test_an_error_that_stops_the_chunk_leaves_what_was_accepted_marked(watching, monkeypatch):
+    # (A SIGKILL runs nothing more: that is the window above. Anything that unwinds does.)
     monkeypatch.setattr(outbox_service, "MARK_WITHIN", 3600)
     monkeypatch.setattr(MarksWatchingBackend, "die_at", 3)
     rows = [make_row(to=f"member{i}@example.org") for i in range(6)]
