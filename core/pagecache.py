@@ -5,8 +5,33 @@ nothing personal is ever cached or served to someone else. Pages whose content c
 the data name a ``Generation``: the data's services ``bump()`` it after their commit, and
 every page cached before is never served again, in any process (the generation lives in the
 shared cache; the pages themselves in each process's memory, where a hit is cheapest).
+
+With Redis, reading the generation costs nothing outside the process. ``bump()`` increments it
+and publishes the new value in one server-side script (both or neither), and each process that
+serves cached pages keeps a daemon thread subscribed to that channel (``_Listener``). While the
+subscription is up and answering, ``current()`` returns the value held in memory; whenever it is
+not (not yet confirmed, broken, silent for ``LISTENER_DEADLINE`` seconds, or a process forked
+from one that had it), ``current()`` reads Redis as before, so a fault costs speed, never
+freshness. After every (re)subscription the thread first has it confirmed, then reads the
+values with GET, and only then is trusted: a bump between the two is in the read or in a
+message. Values only grow (an increment, or the time in nanoseconds when the key was lost), so
+a message or a read only ever raises what a process holds.
+
+What is left of staleness: a process learns of another's bump when the message reaches its
+thread, after the bumping transaction committed. That is Redis's delivery (well under a
+millisecond on one host) plus the wait for the interpreter lock and the CPU, a few milliseconds
+at most on a busy worker; a request served in that moment gets the page as it was just before
+the commit, as if it had arrived a moment earlier. The bumping process itself is never behind.
+If the subscription dies silently (a network that drops packets without closing the
+connection), pages may be that far behind until ``LISTENER_DEADLINE`` runs out; a closed
+connection or a stopped Redis is noticed at once.
 """
 
+import contextlib
+import logging
+import os
+import random
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -22,9 +47,35 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+logger = logging.getLogger(__name__)
+
 ANONYMOUS_PAGE_SECONDS = 300
 # A longer query string is not cached (someone trying every combination fills no memory).
 MAX_CACHED_QUERY = 200
+
+# The listener pings Redis when it has heard nothing for this long, and is no longer trusted
+# (nor its connection kept) when it has heard nothing, not even its ping's answer, for longer.
+LISTENER_HEARTBEAT = 1.0
+LISTENER_DEADLINE = 3.0
+# After a failure it tries again after a pause doubling from the first to the last.
+LISTENER_BACKOFF = (0.1, 5.0)
+THREAD_NAME = "pages-generations"
+
+# Increment the generation, or start it from the time when the key was lost, and publish the
+# new value, in one step on the server: no bump is ever counted without being announced. The
+# value travels as its digits (a Lua number is a double: nanoseconds would lose theirs).
+BUMP_SCRIPT = """
+local value
+if redis.call('EXISTS', KEYS[1]) == 1 then
+    redis.call('INCR', KEYS[1])
+    value = redis.call('GET', KEYS[1])
+else
+    value = ARGV[1]
+    redis.call('SET', KEYS[1], value)
+end
+redis.call('PUBLISH', ARGV[2], KEYS[1] .. ' ' .. value)
+return value
+"""
 
 
 class Generation:
@@ -32,26 +83,51 @@ class Generation:
 
     def __init__(self, name: str) -> None:
         self.key = f"pages-generation:{name}"
-        self._clients: weakref.WeakKeyDictionary[RedisCache, Any] = weakref.WeakKeyDictionary()
+        self._bound: weakref.WeakKeyDictionary[RedisCache, _Bound] = weakref.WeakKeyDictionary()
+
+    def _bind(self, backend: RedisCache) -> "_Bound":
+        bound = self._bound.get(backend)
+        if bound is None:
+            bound = self._bound[backend] = _Bound(backend, self.key)
+        return bound
 
     def current(self) -> int:
         backend = caches["default"]
-        if isinstance(backend, RedisCache):
-            # Read on every cached page: straight from Redis, with a client kept for this
-            # process (the cache API builds a new client per call, which costs more than the
-            # round trip). Django stores an int as its digits.
-            client = self._clients.get(backend)
-            if client is None:
-                client = self._clients[backend] = backend._cache.get_client(write=False)
-            raw = client.get(backend.make_and_validate_key(self.key))
-            if raw is not None:
-                return int(raw)
+        if not isinstance(backend, RedisCache):
+            return self._read_or_start()
+        bound = self._bind(backend)
+        listener = _listener(bound.server, start=True)
+        assert listener is not None
+        value = listener.value(bound.key)
+        if value is not None:
+            return value
+        # Not trusted yet (or any more): read Redis, with a client kept for this process (the
+        # cache API builds a new client per call, which costs more than the round trip).
+        # Django stores an int as its digits.
+        epoch = listener.epoch
+        raw = bound.reader.get(bound.key)
+        value = int(raw) if raw is not None else self._read_or_start()
+        listener.learn(bound.key, value, epoch)
+        return value
+
+    def _read_or_start(self) -> int:
         # It starts from the time, not from zero: if the shared cache loses the key, the next
         # value is still one no page was cached under.
         value: Any = cache.get_or_set(self.key, time.time_ns, timeout=None)
         return int(value)
 
     def bump(self) -> None:
+        backend = caches["default"]
+        if isinstance(backend, RedisCache):
+            bound = self._bind(backend)
+            # Only a process that serves cached pages has a listener; a worker or a command
+            # that bumps starts none.
+            listener = _listener(bound.server, start=False)
+            epoch = listener.epoch if listener is not None else 0
+            value = int(bound.bump(keys=[bound.key], args=[time.time_ns(), bound.channel]))
+            if listener is not None:
+                listener.learn(bound.key, value, epoch)
+            return
         # An atomic increment: two bumps at once both count, and no clock can take it back.
         try:
             cache.incr(self.key)
@@ -61,6 +137,198 @@ class Generation:
     def bump_on_commit(self) -> None:
         """After the surrounding transaction commits (at once outside one)."""
         transaction.on_commit(self.bump, robust=True)
+
+
+class _Bound:
+    """A generation's key on one Redis cache, with this process's clients for it."""
+
+    def __init__(self, backend: RedisCache, key: str) -> None:
+        self.key = backend.make_and_validate_key(key)
+        self.reader = backend._cache.get_client(write=False)
+        writer = backend._cache.get_client(write=True)
+        self.bump = writer.register_script(BUMP_SCRIPT)
+        self.server: str = backend._servers[0]  # type: ignore[attr-defined]  # Django's own
+        self.channel = _channel(writer.connection_pool.connection_kwargs.get("db", 0))
+
+
+def _channel(db: int) -> str:
+    # Channels are shared by every database of a server: the database is in the name.
+    return f"pages-generations:{db}"
+
+
+class _Listener:
+    """This process's subscription to a Redis server's generations, kept by a daemon thread.
+
+    ``values`` holds what this process knows of each generation (by its full key); it is only
+    read while ``healthy``, and ``epoch`` moves whenever the subscription goes down or comes up,
+    so a value read from Redis is only kept if the subscription was up all along.
+    """
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self.pid = os.getpid()
+        self.values: dict[str, int] = {}
+        self.healthy = False
+        self.epoch = 0
+        self.heard = 0.0  # time.monotonic() of the last thing read from the subscription
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._connection: Any = None
+        self.thread = threading.Thread(
+            target=self._run, name=f"{THREAD_NAME}-{self.pid}", daemon=True
+        )
+
+    def value(self, key: str) -> int | None:
+        """What this process holds for ``key``, when that can be trusted; else None."""
+        if self.healthy and time.monotonic() - self.heard < LISTENER_DEADLINE:
+            return self.values.get(key)
+        return None
+
+    def learn(self, key: str, value: int, epoch: int) -> None:
+        """Keep ``value``, read from Redis after ``epoch`` was seen, if still subscribed since."""
+        with self._lock:
+            if self.healthy and self.epoch == epoch and value > self.values.get(key, -1):
+                self.values[key] = value
+
+    def stop(self, timeout: float = LISTENER_DEADLINE) -> None:
+        self._stop.set()
+        self._set_unhealthy()
+        connection = self._connection
+        if connection is not None:
+            with contextlib.suppress(Exception):  # wakes the thread from its wait
+                connection.disconnect()
+        self.thread.join(timeout)
+
+    def _set_unhealthy(self) -> None:
+        with self._lock:
+            if self.healthy:
+                self.healthy = False
+                self.epoch += 1
+
+    def _run(self) -> None:
+        pause = LISTENER_BACKOFF[0]
+        while not self._stop.is_set():
+            began = time.monotonic()
+            try:
+                self._listen()
+            except Exception as error:  # noqa: BLE001 - any failure: read Redis until back
+                if not self._stop.is_set():
+                    logger.warning("Page generations: subscription lost (%r)", error)
+            finally:
+                self._set_unhealthy()
+            if time.monotonic() - began > 10 * LISTENER_DEADLINE:
+                pause = LISTENER_BACKOFF[0]  # it had been working: try again soon
+            self._stop.wait(pause * random.uniform(0.5, 1.0))
+            pause = min(pause * 2, LISTENER_BACKOFF[1])
+
+    def _listen(self) -> None:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        client = redis.Redis.from_url(
+            self.server,
+            socket_connect_timeout=LISTENER_DEADLINE,
+            socket_timeout=LISTENER_DEADLINE,
+            socket_keepalive=True,
+            # Its own pings below are answered to it; redis-py's would be swallowed.
+            health_check_interval=0,
+            # A reconnection behind its back would lose messages unseen: fail instead.
+            retry=Retry(NoBackoff(), 0),
+            client_name=f"{THREAD_NAME}-{self.pid}",  # in CLIENT LIST, for whoever looks
+        )
+        pubsub = client.pubsub()
+        try:
+            pubsub.subscribe(_channel(client.connection_pool.connection_kwargs.get("db", 0)))
+            self._connection = pubsub.connection
+            if self._stop.is_set():
+                return
+            # First the confirmation, then the values: any bump from now on is announced.
+            confirmed_by = time.monotonic() + LISTENER_DEADLINE
+            while (message := pubsub.get_message(timeout=LISTENER_HEARTBEAT)) is None or (
+                message["type"] != "subscribe"
+            ):
+                if time.monotonic() > confirmed_by:
+                    raise TimeoutError("the subscription was not confirmed")
+            keys = list(self.values)
+            read = client.mget(keys) if keys else []
+            with self._lock:
+                self.values = {
+                    key: int(raw) for key, raw in zip(keys, read, strict=True) if raw is not None
+                }
+                self.heard = time.monotonic()
+                self.epoch += 1
+                self.healthy = True
+            pinged = 0.0
+            while not self._stop.is_set():
+                message = pubsub.get_message(timeout=LISTENER_HEARTBEAT)
+                now = time.monotonic()
+                if message is None:
+                    if now - self.heard > LISTENER_DEADLINE:
+                        raise TimeoutError("Redis did not answer")
+                    if (
+                        now - self.heard >= LISTENER_HEARTBEAT
+                        and now - pinged >= LISTENER_HEARTBEAT
+                    ):
+                        pubsub.ping()
+                        pinged = now
+                    continue
+                self.heard = now
+                if message["type"] == "message":
+                    key, _, raw = message["data"].decode().rpartition(" ")
+                    self._raise_to(key, int(raw))
+                elif message["type"] != "pong":
+                    # A second confirmation means the connection was made again: anything
+                    # published in between is lost.
+                    raise ConnectionError(f"unexpected {message['type']} on the subscription")
+        finally:
+            self._set_unhealthy()
+            self._connection = None
+            pubsub.close()
+            client.close()
+
+    def _raise_to(self, key: str, value: int) -> None:
+        with self._lock:
+            if value > self.values.get(key, -1):
+                self.values[key] = value
+
+
+_listeners: dict[str, _Listener] = {}
+_listeners_pid = os.getpid()
+_listeners_lock = threading.Lock()
+
+
+def _listener(server: str, *, start: bool) -> _Listener | None:
+    """This process's listener for ``server``, started on first use (``start``)."""
+    global _listeners_pid
+    if _listeners_pid != os.getpid():
+        # A forked child: the parent's thread did not come along, nor may its sockets be
+        # closed from here (that would close them for the parent). Start afresh.
+        with _listeners_lock:
+            _listeners.clear()
+            _listeners_pid = os.getpid()
+    listener = _listeners.get(server)
+    if listener is None and start:
+        with _listeners_lock:
+            listener = _listeners.get(server)
+            if listener is None:
+                listener = _listeners[server] = _Listener(server)
+                listener.thread.start()
+    return listener
+
+
+def listener_threads() -> list[threading.Thread]:
+    """The listener threads alive in this process."""
+    return [thread for thread in threading.enumerate() if thread.name.startswith(THREAD_NAME)]
+
+
+def stop_listeners() -> None:
+    """Stop this process's listeners (tests; they are daemon threads otherwise)."""
+    with _listeners_lock:
+        stopping = list(_listeners.values()) if _listeners_pid == os.getpid() else []
+        _listeners.clear()
+    for listener in stopping:
+        listener.stop()
 
 
 View = Callable[..., HttpResponse]

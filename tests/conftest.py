@@ -12,6 +12,7 @@ from django.core.cache import caches
 from django.db import connection
 
 from applications.models import private_storage
+from core import pagecache
 from tests import factories
 
 
@@ -32,6 +33,15 @@ def _clean_cache():
     yield
     for alias in settings.CACHES:
         caches[alias].clear()
+
+
+@pytest.fixture(autouse=True)
+def _stop_page_listeners():
+    """Reading a page generation on Redis starts a listener thread in this process
+    (core.pagecache); each test stops the ones it started."""
+    yield
+    pagecache.stop_listeners()
+    assert not pagecache.listener_threads(), "a page generations listener is still running"
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,238 @@
+"""Page generations on Redis: bumps are pushed to every process, which then reads its
+generations from memory; whenever that push cannot be trusted, it reads Redis as before."""
+
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from django.core.cache import caches
+
+from core import pagecache
+from core.pagecache import Generation
+
+# The other process: it reads a generation until a read costs it no command to Redis, says so,
+# then for each value sent to it reads until it sees it, and says what that cost.
+READER_SCRIPT = """
+import sys, time
+import django
+django.setup()
+from core.pagecache import Generation
+from tests.core.test_page_generations import count_commands, read
+
+commands = count_commands(setattr)
+generation = Generation(sys.argv[1])
+value, cost = read(generation, commands)
+until = time.monotonic() + 5
+while cost and time.monotonic() < until:
+    time.sleep(0.01)
+    value, cost = read(generation, commands)
+print("ready", value, cost, flush=True)
+for line in sys.stdin:
+    expected, began, total = int(line), time.monotonic(), 0
+    while time.monotonic() - began < 5:
+        value, cost = read(generation, commands)
+        total += cost
+        if value >= expected:
+            break
+    print("seen", value, total, time.monotonic() - began, flush=True)
+"""
+
+
+def count_commands(patch: Callable[[Any, str, Any], None]) -> Callable[[], int]:
+    """Count the commands the main thread sends to Redis from now on (``patch``: ``setattr``,
+    or a test's ``monkeypatch.setattr``); the count, when called."""
+    count = 0
+    original = redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        nonlocal count
+        if threading.current_thread() is threading.main_thread():
+            count += 1
+        return original(self, *args, **options)
+
+    patch(redis.Redis, "execute_command", counted)
+    return lambda: count
+
+
+@pytest.fixture
+def commands(redis_url, monkeypatch) -> Callable[[], int]:
+    """How many commands this test's thread has sent to Redis so far."""
+    return count_commands(monkeypatch.setattr)
+
+
+@pytest.fixture
+def generation(redis_url) -> Generation:
+    return Generation(f"test-{uuid.uuid4().hex}")
+
+
+@pytest.fixture
+def other(redis_url) -> Iterator[redis.Redis]:
+    """Another client of the same Redis, as another process would be."""
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+def read(generation: Generation, commands: Callable[[], int]) -> tuple[int, int]:
+    """The generation, and how many commands reading it cost."""
+    before = commands()
+    return generation.current(), commands() - before
+
+
+def read_until(generation, commands, wanted: Callable[[int, int], bool], seconds: float = 10):
+    until = time.monotonic() + seconds
+    while True:
+        value, cost = read(generation, commands)
+        if wanted(value, cost) or time.monotonic() > until:
+            return value, cost
+        time.sleep(0.01)
+
+
+def line(process: subprocess.Popen[str], seconds: float = 15) -> list[str]:
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], seconds)
+    assert ready, "the other process said nothing"
+    return process.stdout.readline().split()
+
+
+def bump_as_another_process(client: redis.Redis, generation: Generation, *, publish: bool) -> int:
+    key = caches["default"].make_and_validate_key(generation.key)
+    if not publish:  # a bump whose message this process missed
+        return int(client.incr(key))
+    channel = pagecache._channel(client.connection_pool.connection_kwargs.get("db", 0))
+    return int(client.eval(pagecache.BUMP_SCRIPT, 1, key, time.time_ns(), channel))
+
+
+def test_a_bump_reaches_another_process_which_reads_its_generation_without_asking_redis(
+    generation, redis_url
+):
+    process = subprocess.Popen(
+        [sys.executable, "-c", READER_SCRIPT, generation.key.removeprefix("pages-generation:")],
+        cwd=django_settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "icpc_portal.settings",
+            "REDIS_URL": redis_url,
+            "CACHE_KEY_PREFIX": django_settings.CACHES["default"]["KEY_PREFIX"],
+        },
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        said, before, cost = line(process)
+        assert said == "ready"
+        assert int(cost) == 0, "the other process still asks Redis for every read"
+        assert generation.current() == int(before)
+
+        for _ in range(3):
+            generation.bump()
+            bumped = generation.current()
+            assert bumped > int(before)
+            assert process.stdin is not None
+            process.stdin.write(f"{bumped}\n")
+            process.stdin.flush()
+            said, seen, total, seconds = line(process)
+            assert (said, int(seen)) == ("seen", bumped)
+            assert int(total) == 0, "it learnt of the bump by asking Redis"
+            assert float(seconds) < 1
+            before = seen
+    finally:
+        process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
+
+
+def test_with_its_subscription_cut_a_process_reads_redis_is_never_stale_and_listens_again(
+    generation, commands, other, monkeypatch
+):
+    first, cost = read_until(generation, commands, lambda value, cost: cost == 0)
+    assert cost == 0, "the generation is still read from Redis"
+
+    # Redis drops the listener's connection, and refuses it for now.
+    refusing = threading.Event()
+    refusing.set()
+    subscribe = redis.client.PubSub.subscribe
+
+    def refused(self, *args, **kwargs):
+        if refusing.is_set():
+            raise redis.ConnectionError("refused by the test")
+        return subscribe(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.PubSub, "subscribe", refused)
+    name = f"{pagecache.THREAD_NAME}-{os.getpid()}"
+    listening = [c for c in other.client_list(_type="pubsub") if c["name"] == name]
+    assert len(listening) == 1
+    other.client_kill_filter(_id=listening[0]["id"])
+
+    value, cost = read_until(generation, commands, lambda value, cost: cost > 0, seconds=5)
+    assert (value, cost) == (first, 1), "without its subscription it must read Redis"
+    missed = bump_as_another_process(other, generation, publish=False)
+    assert read(generation, commands) == (missed, 1)
+    published = bump_as_another_process(other, generation, publish=True)
+    assert read(generation, commands) == (published, 1)
+
+    refusing.clear()
+    value, cost = read_until(generation, commands, lambda value, cost: cost == 0)
+    assert (value, cost) == (published, 0), "back, it holds what was bumped while it was away"
+    again = bump_as_another_process(other, generation, publish=True)
+    assert read_until(generation, commands, lambda value, cost: value == again, 2) == (again, 0)
+
+
+def test_the_bumping_process_holds_its_own_bump_at_once(generation, commands):
+    first, cost = read_until(generation, commands, lambda value, cost: cost == 0)
+    assert cost == 0
+    generation.bump()
+    assert read(generation, commands) == (first + 1, 0)
+
+
+def test_a_forked_process_does_not_trust_the_listener_of_its_parent(generation, commands):
+    first, cost = read_until(generation, commands, lambda value, cost: cost == 0)
+    assert cost == 0
+    readable, writable = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: one read, and what it cost
+        try:
+            os.write(writable, " ".join(map(str, read(generation, commands))).encode())
+        finally:
+            os._exit(0)
+    os.close(writable)
+    try:
+        said = os.read(readable, 100).decode().split()
+    finally:
+        os.close(readable)
+        os.waitpid(pid, 0)
+    assert [int(word) for word in said] == [first, 1]
+
+
+def test_a_process_that_only_bumps_starts_no_listener(generation, other):
+    generation.bump()
+    generation.bump()
+    assert pagecache.listener_threads() == []
+    key = caches["default"].make_and_validate_key(generation.key)
+    assert int(other.get(key)) > 0
+
+
+def test_without_redis_generations_stay_in_the_cache_and_no_listener_starts(settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    generation = Generation(f"test-{uuid.uuid4().hex}")
+    first = generation.current()
+    generation.bump()
+    assert generation.current() == first + 1
+    caches["default"].clear()  # the key is lost: it starts again from the time
+    assert generation.current() > first + 1
+    assert pagecache.listener_threads() == []
