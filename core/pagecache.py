@@ -17,20 +17,25 @@ values with GET, and only then is trusted: a bump between the two is in the read
 message. Values only grow (an increment, or the time in nanoseconds when the key was lost), so
 a message or a read only ever raises what a process holds.
 
-What is left of staleness: a process learns of another's bump when the message reaches its
-thread, after the bumping transaction committed. That is Redis's delivery (well under a
-millisecond on one host) plus the wait for the interpreter lock and the CPU, a few milliseconds
-at most on a busy worker; a request served in that moment gets the page as it was just before
-the commit, as if it had arrived a moment earlier. The bumping process itself is never behind.
-If the subscription dies silently (a network that drops packets without closing the
-connection), pages may be that far behind until ``LISTENER_DEADLINE`` runs out; a closed
-connection or a stopped Redis is noticed at once.
+What is left of staleness: a process learns of another's bump when the message reaches it, and
+the bump is made after the transaction commits (as before, a request in between gets the page
+of just before). Until the message is in this process's socket, a request is served as if it
+had come a moment earlier: Redis's delivery, well under a millisecond on one host, more across a
+network. Once it is in the socket, nothing is trusted until the thread has taken it in (its
+read may wait for the interpreter lock behind a request, milliseconds on a busy worker):
+``value`` looks into the socket, and the thread says when it is reading, so those requests read
+Redis. The bumping process holds its own bump at once. If the subscription dies silently (a
+network that drops packets without closing the connection), pages may be behind for up to
+``LISTENER_DEADLINE`` seconds; a closed connection or a stopped Redis is noticed at once. If
+Redis loses the keys (a flush) without a bump, processes keep serving what they hold, which is
+still current, until the next bump or ``ANONYMOUS_PAGE_SECONDS``.
 """
 
 import contextlib
 import logging
 import os
 import random
+import select
 import threading
 import time
 import weakref
@@ -174,15 +179,27 @@ class _Listener:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._connection: Any = None
+        self._socket: Any = None  # the subscription's, for value() to look into
+        self.reading = False
         self.thread = threading.Thread(
             target=self._run, name=f"{THREAD_NAME}-{self.pid}", daemon=True
         )
 
     def value(self, key: str) -> int | None:
         """What this process holds for ``key``, when that can be trusted; else None."""
-        if self.healthy and time.monotonic() - self.heard < LISTENER_DEADLINE:
-            return self.values.get(key)
-        return None
+        if not self.healthy or time.monotonic() - self.heard >= LISTENER_DEADLINE:
+            return None
+        # A message in the socket, or being taken in, may be a bump this process does not hold
+        # yet: then read Redis (the socket first: the thread says it is reading before it
+        # takes anything out of it).
+        try:
+            if select.select([self._socket], [], [], 0)[0]:
+                return None
+        except (OSError, ValueError, TypeError):  # closed, or gone
+            return None
+        if self.reading:
+            return None
+        return self.values.get(key)
 
     def learn(self, key: str, value: int, epoch: int) -> None:
         """Keep ``value``, read from Redis after ``epoch`` was seen, if still subscribed since."""
@@ -259,38 +276,42 @@ class _Listener:
                 self.heard = time.monotonic()
                 self.epoch += 1
                 self.healthy = True
+            self._socket = pubsub.connection._sock
             pinged = 0.0
             while not self._stop.is_set():
-                message = pubsub.get_message(timeout=LISTENER_HEARTBEAT)
-                now = time.monotonic()
-                if message is None:
-                    if now - self.heard > LISTENER_DEADLINE:
-                        raise TimeoutError("Redis did not answer")
-                    if (
-                        now - self.heard >= LISTENER_HEARTBEAT
-                        and now - pinged >= LISTENER_HEARTBEAT
-                    ):
-                        pubsub.ping()
-                        pinged = now
+                # Take in all that has come, redis-py's buffer included; meanwhile (the
+                # interpreter lock may pass to a request at any point) trust nothing held.
+                self.reading = True
+                try:
+                    while (message := pubsub.get_message(timeout=0)) is not None:
+                        self._take(message)
+                finally:
+                    self.reading = False
+                if select.select([self._socket], [], [], LISTENER_HEARTBEAT)[0]:
                     continue
-                self.heard = now
-                if message["type"] == "message":
-                    key, _, raw = message["data"].decode().rpartition(" ")
-                    self._raise_to(key, int(raw))
-                elif message["type"] != "pong":
-                    # A second confirmation means the connection was made again: anything
-                    # published in between is lost.
-                    raise ConnectionError(f"unexpected {message['type']} on the subscription")
+                now = time.monotonic()
+                if now - self.heard > LISTENER_DEADLINE:
+                    raise TimeoutError("Redis did not answer")
+                if min(now - self.heard, now - pinged) >= LISTENER_HEARTBEAT:
+                    pubsub.ping()
+                    pinged = now
         finally:
             self._set_unhealthy()
-            self._connection = None
+            self._connection = self._socket = None
             pubsub.close()
             client.close()
 
-    def _raise_to(self, key: str, value: int) -> None:
-        with self._lock:
-            if value > self.values.get(key, -1):
-                self.values[key] = value
+    def _take(self, message: dict[str, Any]) -> None:
+        self.heard = time.monotonic()
+        if message["type"] == "message":
+            key, _, raw = message["data"].decode().rpartition(" ")
+            with self._lock:
+                if int(raw) > self.values.get(key, -1):
+                    self.values[key] = int(raw)
+        elif message["type"] != "pong":
+            # A second confirmation means the connection was made again behind its back:
+            # whatever was published in between is lost.
+            raise ConnectionError(f"unexpected {message['type']} on the subscription")
 
 
 _listeners: dict[str, _Listener] = {}
