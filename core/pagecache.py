@@ -267,6 +267,8 @@ class _Listener:
             ):
                 if time.monotonic() > confirmed_by:
                     raise TimeoutError("the subscription was not confirmed")
+            self._socket = pubsub.connection._sock
+            self.reading = True  # until what came with the confirmation is taken in below
             keys = list(self.values)
             read = client.mget(keys) if keys else []
             with self._lock:
@@ -276,7 +278,6 @@ class _Listener:
                 self.heard = time.monotonic()
                 self.epoch += 1
                 self.healthy = True
-            self._socket = pubsub.connection._sock
             pinged = 0.0
             while not self._stop.is_set():
                 # Take in all that has come, redis-py's buffer included; meanwhile (the
