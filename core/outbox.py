@@ -26,6 +26,7 @@ import datetime
 import functools
 import json
 import logging
+import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from email.utils import parseaddr
@@ -61,7 +62,10 @@ Attachment = tuple[str, str | bytes, str]
 
 
 def _message_id(from_email: str) -> str:
-    return make_msgid(domain=_sender_domain(from_email))
+    # make_msgid's own random part comes from a generator whose next values can be worked
+    # out from past ones; the newsletter's bounce reports are believed on the Message-ID they
+    # return (newsletter.inbound), so each carries unguessable digits too.
+    return make_msgid(idstring=secrets.token_hex(8), domain=_sender_domain(from_email))
 
 
 @functools.lru_cache(maxsize=16)
@@ -252,13 +256,15 @@ def _has_message_id(headers: Mapping[str, str]) -> bool:
 
 
 # PostgreSQL: what differs from row to row, each column one array; the rest is written here.
-# A row without a Message-ID of its own gets the statement's (as make_msgid makes it: time,
-# process, 64 random bits) numbered by the row's place: as unique, for one make_msgid a
-# statement.
+# A row without a Message-ID of its own gets the statement's (as _message_id makes it: time,
+# process, random bits) numbered by the row's place, as unique, and random digits of its own
+# (PostgreSQL's strong generator): one recipient's copy tells nothing of another's
+# (newsletter.inbound believes a bounce report on the Message-ID it returns).
 _MANY_FROM_ARRAYS = """
     SELECT d.recipient, d.language, d.subject, d.body, d.html_body, %(sender)s, '[]',
            d.headers::jsonb || CASE WHEN d.own_id THEN '{}'::jsonb ELSE jsonb_build_object(
-               'Message-ID', '<' || %(stem)s || '.' || d.n || '@' || %(domain)s || '>'
+               'Message-ID', '<' || %(stem)s || '.' || d.n || '.'
+                   || replace(gen_random_uuid()::text, '-', '') || '@' || %(domain)s || '>'
            ) END,
            '[]', d.purpose, d.sensitive, %(status)s, 0, ''
     FROM unnest(%(to)s::text[], %(language)s::text[], %(subject)s::text[], %(body)s::text[],

@@ -13,13 +13,15 @@ The Centre's mail server delivers the newsletter's returns into a Maildir that t
   (RFC 2369), unsubscribes the subscriber the signed token names. A changed token does nothing.
 
 Anyone can write a message shaped like a report: a bounce or a complaint counts only when the
-message it returns (whole, or its headers) carries the Message-ID of an email the portal sent to
-that address (the outbox keeps them for OUTBOX_RETENTION_DAYS). A report that quotes none is
-ignored, and staff can still mark an address by hand.
+message it returns (whole, or its headers) carries the Message-ID of an edition the portal sent
+to that address (each has random digits of its own; the outbox keeps them for
+OUTBOX_RETENTION_DAYS). A report that quotes none is ignored, and staff can still mark an
+address by hand.
 
 Each change is in the subscriber's history, with what the report said. A message is removed
-from the Maildir once read (whatever it was), so a second run finds nothing to do; one that
-fails on a database error stays for the next run.
+from the Maildir once read (whatever it was), so a second run finds nothing to do. One that
+fails on a database error stays for the next run; one the reader cannot make sense of is moved
+to the Maildir's ``.failed`` folder, and the others are still read.
 """
 
 import logging
@@ -33,11 +35,12 @@ from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
 from django.conf import settings
+from django.db import DatabaseError
 
 from core.models import OutboxMessage
 
 from . import services, tokens
-from .models import Subscriber
+from .models import Delivery, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,14 @@ class InboundSummary:
     complaints: int = 0
     unsubscribed: int = 0
     ignored: int = 0
+    failed: int = 0
+
+
+def _field(message: Message, name: str) -> str:
+    """A header's value as text, whatever it holds: the parser gives a header with 8-bit bytes
+    (a diagnostic in a server's own language) as a Header object, not a string."""
+    value = message.get(name)
+    return " ".join(str(value).split()) if value is not None else ""
 
 
 def _report_fields(part: Message) -> list[Message]:
@@ -87,13 +98,15 @@ def _permanent_failures(report: Message) -> Iterator[tuple[str, str]]:
         if part.get_content_type() != "message/delivery-status":
             continue
         for group in _report_fields(part)[1:]:  # the first group is about the message
-            action = (group.get("Action") or "").strip().lower()
-            status = (group.get("Status") or "").strip()
+            action = _field(group, "Action").lower()
+            status = _field(group, "Status")
             if action != "failed" or not status.startswith("5"):
                 continue
-            address = _address(group.get("Final-Recipient") or group.get("Original-Recipient"))
+            address = _address(
+                _field(group, "Final-Recipient") or _field(group, "Original-Recipient")
+            )
             if address:
-                diagnostic = " ".join((group.get("Diagnostic-Code") or "").split())
+                diagnostic = _field(group, "Diagnostic-Code")
                 yield address, f"bounce report: {status} {diagnostic}".strip()
 
 
@@ -103,7 +116,7 @@ def _complained_addresses(report: Message) -> Iterator[str]:
         if part.get_content_type() == "message/feedback-report":
             for group in _report_fields(part):
                 for name in ("Original-Rcpt-To", "Removal-Recipient"):
-                    address = parseaddr(group.get(name) or "")[1].lower()
+                    address = parseaddr(_field(group, name))[1].lower()
                     if address:
                         yield address
         elif part.get_content_type() in ("message/rfc822", "text/rfc822-headers"):
@@ -114,14 +127,16 @@ def _complained_addresses(report: Message) -> Iterator[str]:
             if isinstance(original, str):  # text/rfc822-headers: the headers alone
                 original = HeaderParser().parsestr(original)
             if isinstance(original, Message):
-                for _name, address in getaddresses(original.get_all("To") or []):
+                for _name, address in getaddresses(
+                    [str(to) for to in original.get_all("To") or []]
+                ):
                     if address:
                         yield address.lower()
 
 
 def _returned_message_ids(report: Message) -> set[str]:
-    """The Message-IDs of the messages a report returns, whole or as headers."""
-    found = set()
+    """The Message-ID of the message a report returns, whole or as headers: the first one
+    (a report is about one message; a forger does not get to try several in one)."""
     for part in report.walk():
         if part.get_content_type() not in ("message/rfc822", "text/rfc822-headers"):
             continue
@@ -131,24 +146,32 @@ def _returned_message_ids(report: Message) -> set[str]:
         if isinstance(original, str):
             original = HeaderParser().parsestr(original)
         if isinstance(original, Message):
-            message_id = " ".join((original.get("Message-ID") or "").split())
-            if message_id:
-                found.add(message_id)
-    return found
+            message_id = _field(original, "Message-ID")
+            return {message_id} if message_id else set()
+    return set()
 
 
 def _sent_by_us(address: str, message_ids: set[str]) -> bool:
-    """Whether the portal sent one of these messages to ``address``."""
+    """Whether one of these messages is a copy of an edition the portal sent to ``address``:
+    through the subscriber's deliveries (each names its email), by key, not a search of the
+    outbox. Every email's Message-ID carries random digits of its own (core.outbox), so one
+    copy tells nothing of another's."""
     if not message_ids:
         return False
-    # A few emails per address; their headers compared here, the same on every database.
-    sent = OutboxMessage.objects.filter(to__iexact=address).values_list("headers", flat=True)
-    return any((headers or {}).get("Message-ID") in message_ids for headers in sent.iterator())
+    sent = OutboxMessage.objects.filter(
+        pk__in=Delivery.objects.filter(
+            subscriber__in=Subscriber.objects.filter(email__iexact=address), message__isnull=False
+        ).values("message")
+    ).values_list("to", "headers")
+    return any(
+        to.lower() == address and (headers or {}).get("Message-ID") in message_ids
+        for to, headers in sent.iterator()
+    )
 
 
 def _unsubscribe_token(message: Message) -> str | None:
     for header in _RECIPIENT_HEADERS:
-        for _name, address in getaddresses(message.get_all(header) or []):
+        for _name, address in getaddresses([str(value) for value in message.get_all(header) or []]):
             found = _UNSUBSCRIBE_ADDRESS.match(address.strip())
             if found:
                 return found.group("token")
@@ -194,6 +217,19 @@ def handle(message: Message, summary: InboundSummary) -> None:
     summary.ignored += 1
 
 
+# The Maildir++ folder where messages that could not be read are kept.
+FAILED = "failed"
+
+
+def _set_aside(box: mailbox.Maildir, key: str, message: Message) -> None:
+    try:
+        folder = box.get_folder(FAILED)
+    except mailbox.NoSuchMailboxError:
+        folder = box.add_folder(FAILED)
+    folder.add(message)
+    box.discard(key)
+
+
 def process_maildir(path: str | Path | None = None) -> InboundSummary:
     """Read every new message of the Maildir, act on it, and remove it."""
     summary = InboundSummary()
@@ -206,7 +242,17 @@ def process_maildir(path: str | Path | None = None) -> InboundSummary:
             message = box.get_message(key)
         except (KeyError, FileNotFoundError):  # another run took it
             continue
-        handle(message, summary)
+        try:
+            handle(message, summary)
+        except DatabaseError:
+            raise  # the database's trouble, not the message's: it stays for the next run
+        except Exception:
+            # A message the reader cannot make sense of must not stop the others (an
+            # unsubscribe waits behind it): it is set aside for a person to look at.
+            log.exception("newsletter inbound mail: message %s set aside in .%s", key, FAILED)
+            _set_aside(box, key, message)
+            summary.failed += 1
+            continue
         box.discard(key)
     if summary.read:
         log.info("newsletter inbound mail: %s", summary)

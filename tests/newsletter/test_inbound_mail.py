@@ -3,12 +3,13 @@ a complaint and mail to an edition's unsubscribe address unsubscribe, and nothin
 anyone. Each message is read once."""
 
 import mailbox
+import re
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from newsletter import tasks
+from newsletter import inbound, tasks
 from newsletter.inbound import process_maildir
 from newsletter.models import Subscriber, SubscriberStatus
 from tests.factories import EditionFactory, SubscriberFactory
@@ -227,3 +228,59 @@ def test_a_report_about_a_message_the_portal_did_not_send_there_changes_nobody(o
 
     assert (summary.read, summary.bounced, summary.complaints) == (3, 0, 0)
     assert status("victim@example.net") == SubscriberStatus.SUBSCRIBED
+
+
+def test_another_copy_of_the_same_edition_tells_nothing_of_a_neighbour_message_id(outbox, maildir):
+    ids = sent_to(outbox, "attacker@example.net", "victim@example.net")
+    own = ids["attacker@example.net"]
+    # Every Message-ID a forger could derive from their own copy: each number in it moved by a
+    # little (the rows of one batch were once numbered in order under one shared stem).
+    guesses = set()
+    for found in re.finditer(r"\d+", own):
+        for step in (-3, -2, -1, 1, 2, 3):
+            number = int(found.group()) + step
+            if number >= 0:
+                guesses.add(own[: found.start()] + str(number) + own[found.end() :])
+    for guess in sorted(guesses):
+        maildir.add(bounce("victim@example.net", guess))
+
+    summary = process_maildir(maildir.path)
+
+    assert summary.read == len(guesses) and summary.bounced == 0
+    assert status("victim@example.net") == SubscriberStatus.SUBSCRIBED
+
+
+def test_a_report_in_the_server_own_8bit_language_is_read(outbox, maildir):
+    ids = sent_to(outbox, "parti@example.net")
+    report = bounce("parti@example.net", ids["parti@example.net"]).replace(
+        "User unknown in virtual mailbox table", "Boîte inconnue"
+    )
+    maildir.add(report.encode("latin-1"))
+
+    summary = process_maildir(maildir.path)
+
+    assert summary.bounced == 1 and summary.failed == 0
+    assert status("parti@example.net") == SubscriberStatus.BOUNCING
+
+
+def test_a_message_the_reader_cannot_handle_is_set_aside_and_the_others_are_read(
+    outbox, maildir, monkeypatch
+):
+    ids = sent_to(outbox, "leaving@example.net", "gone@example.net")
+    maildir.add("From: x@example.org\nTo: portal@cipc-icpc.org\nSubject: poison\n\nx\n")
+    maildir.add(bounce("gone@example.net", ids["gone@example.net"]))
+    real = inbound.handle
+
+    def choking(message, summary):
+        if message["Subject"] == "poison":
+            raise ValueError("cannot make sense of it")
+        return real(message, summary)
+
+    monkeypatch.setattr(inbound, "handle", choking)
+
+    summary = process_maildir(maildir.path)
+
+    assert (summary.failed, summary.bounced) == (1, 1)
+    assert status("gone@example.net") == SubscriberStatus.BOUNCING
+    assert len(maildir) == 0
+    assert [kept["Subject"] for kept in maildir.get_folder(inbound.FAILED)] == ["poison"]

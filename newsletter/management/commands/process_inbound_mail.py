@@ -29,5 +29,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{summary.read} messages read: {summary.bounced} addresses now bouncing, "
             f"{summary.complaints} unsubscribed after a complaint, {summary.unsubscribed} "
-            f"unsubscribed by email, {summary.ignored} ignored."
+            f"unsubscribed by email, {summary.ignored} ignored, {summary.failed} set aside "
+            "in .failed (unreadable)."
         )
