@@ -161,6 +161,15 @@ def _channel(db: int) -> str:
     return f"pages-generations:{db}"
 
 
+def _readable(sock: Any, timeout: float) -> bool:
+    """Whether ``sock`` has something to read (or was closed) within ``timeout`` seconds. With
+    poll, which takes any descriptor: select refuses those numbered 1024 and above, which a
+    busy process can reach."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(timeout * 1000))
+
+
 class _Listener:
     """This process's subscription to a Redis server's generations, kept by a daemon thread.
 
@@ -193,7 +202,7 @@ class _Listener:
         # yet: then read Redis (the socket first: the thread says it is reading before it
         # takes anything out of it).
         try:
-            if select.select([self._socket], [], [], 0)[0]:
+            if _readable(self._socket, 0):
                 return None
         except (OSError, ValueError, TypeError):  # closed, or gone
             return None
@@ -288,7 +297,7 @@ class _Listener:
                         self._take(message)
                 finally:
                     self.reading = False
-                if select.select([self._socket], [], [], LISTENER_HEARTBEAT)[0]:
+                if _readable(self._socket, LISTENER_HEARTBEAT):
                     continue
                 now = time.monotonic()
                 if now - self.heard > LISTENER_DEADLINE:

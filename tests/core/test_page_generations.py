@@ -2,7 +2,6 @@
 generations from memory; whenever that push cannot be trusted, it reads Redis as before."""
 
 import os
-import select
 import subprocess
 import sys
 import threading
@@ -94,8 +93,7 @@ def read_until(generation, commands, wanted: Callable[[int, int], bool], seconds
 
 def line(process: subprocess.Popen[str], seconds: float = 15) -> list[str]:
     assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], seconds)
-    assert ready, "the other process said nothing"
+    assert pagecache._readable(process.stdout, seconds), "the other process said nothing"
     return process.stdout.readline().split()
 
 
@@ -215,14 +213,14 @@ class Stall:
 
 def stall_waits(stall: Stall, monkeypatch) -> None:
     """The listener stalls in its wait for the socket (a request's look into it does not)."""
-    real_select = select.select
+    real_readable = pagecache._readable
 
-    def waiting(readers, writers, errors, timeout=None):
+    def waiting(sock, timeout):
         if timeout:
-            return stall.wrap(real_select)(readers, writers, errors, timeout)
-        return real_select(readers, writers, errors, timeout)
+            return stall.wrap(real_readable)(sock, timeout)
+        return real_readable(sock, timeout)
 
-    monkeypatch.setattr(pagecache.select, "select", waiting)
+    monkeypatch.setattr(pagecache, "_readable", waiting)
 
 
 @pytest.mark.parametrize("where", ["before reading the socket", "with the message read"])
@@ -315,3 +313,23 @@ def test_without_redis_generations_stay_in_the_cache_and_no_listener_starts(sett
     caches["default"].clear()  # the key is lost: it starts again from the time
     assert generation.current() > first + 1
     assert pagecache.listener_threads() == []
+
+
+def test_the_listener_works_in_a_process_with_over_a_thousand_descriptors_open(
+    generation, commands, tmp_path
+):
+    """A long-lived worker (or this test run) can hold descriptors numbered past 1024, which
+    select() refuses: the listener's sockets are numbered above them."""
+    opened = []
+    with (tmp_path / "f").open("w") as first:
+        try:
+            while len(opened) < 1100:
+                opened.append(os.dup(first.fileno()))
+            assert max(opened) > 1024
+            value, cost = read_until(generation, commands, lambda value, cost: cost == 0)
+            assert cost == 0, "the listener never came up"
+            generation.bump()
+            assert read_until(generation, commands, lambda value, cost: cost == 0) == (value + 1, 0)
+        finally:
+            for descriptor in opened:
+                os.close(descriptor)
