@@ -835,26 +835,35 @@ def _member_fee_sql() -> str:
     organisation = Organisation._meta.db_table
     representative = Representative._meta.db_table
     contact = Contact._meta.db_table
-    # Ordered as member_fee_membership orders: general before honorary, then by organisation
-    # name (where each database puts a person's own honorary membership, with no organisation:
-    # the ORM's order writes no NULLS FIRST/LAST either), then by key.
+    # Two branches, each read through an index: the person's own honorary membership, and the
+    # memberships of the organisations they represent or are a contact of (an OR of the two
+    # would read every active membership). Ordered as the querysets order: general before
+    # honorary, then by organisation name (where each database puts a person's own honorary
+    # membership, with no organisation: the ORM writes no NULLS FIRST/LAST either), then by key.
+    standing = (
+        "m.status = %(active)s AND (m.kind = %(honorary)s"
+        " OR (m.period_start <= %(on)s AND m.period_end >= %(on)s))"
+    )
     return f"""
-SELECT m.id
-FROM {membership} m
-LEFT OUTER JOIN {organisation} o ON o.id = m.organisation_id
-WHERE m.status = %(active)s
-  AND (m.kind = %(honorary)s OR (m.period_start <= %(on)s AND m.period_end >= %(on)s))
-  AND (
-      m.person_id = %(user)s
-      OR m.organisation_id IN (
+SELECT id FROM (
+    SELECT m.id, m.kind, o.name
+    FROM {membership} m
+    LEFT OUTER JOIN {organisation} o ON o.id = m.organisation_id
+    WHERE m.person_id = %(user)s AND {standing}
+    UNION ALL
+    SELECT m.id, m.kind, o.name
+    FROM {membership} m
+    JOIN {organisation} o ON o.id = m.organisation_id
+    WHERE {standing}
+      AND m.organisation_id IN (
           SELECT organisation_id FROM {representative}
           WHERE user_id = %(user)s AND status = %(current)s
           UNION ALL
           SELECT organisation_id FROM {contact}
           WHERE user_id = %(user)s AND removed_at IS NULL
       )
-  )
-ORDER BY m.kind, o.name, m.id
+) AS giving
+ORDER BY kind, name, id
 LIMIT 1
 """  # noqa: S608 - only table names are formatted in; the values are parameters
 
