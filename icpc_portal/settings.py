@@ -115,11 +115,14 @@ if REDIS_URL:
             "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="icpc"),
+            # A Redis that stops answering fails a request in half a second rather than hang it.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
     # Sessions are read from Redis on every signed-in request and kept in the database too, so
-    # a restart or an eviction of the cache signs nobody out.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # a restart or an eviction of the cache signs nobody out, and pages work without Redis
+    # (core/sessions.py).
+    SESSION_ENGINE = "core.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Public pages rendered for visitors without a session: kept in each process's memory, where a

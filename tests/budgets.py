@@ -6,4 +6,4 @@ without it (SQLite, no services) each signed-in request reads its session from t
 
 from django.conf import settings
 
-SESSION_QUERIES = 0 if settings.SESSION_ENGINE.endswith(".cached_db") else 1
+SESSION_QUERIES = 0 if settings.SESSION_ENGINE == "core.sessions" else 1

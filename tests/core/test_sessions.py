@@ -1,0 +1,63 @@
+"""Sessions in the shared cache and the database (core/sessions.py): pages keep working while
+Redis is away, and signing out never leaves a copy that signs the person back in."""
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
+from django.core.cache import caches
+from django.test import Client
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+# Nothing listens on port 1: every cache call fails at once.
+UNREACHABLE = {
+    "default": {
+        "BACKEND": "core.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
+    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "p"},
+}
+
+
+@pytest.fixture
+def redis_away(settings):
+    settings.SESSION_ENGINE = "core.sessions"
+    settings.CACHES = UNREACHABLE
+
+
+def test_with_redis_away_a_signed_in_person_still_sees_their_pages(redis_away, client, user):
+    client.force_login(user)  # kept in the database; the cache could not take it
+    response = client.get(reverse("accounts:profile"))
+    assert response.status_code == 200
+    assert response.wsgi_request.user == user
+
+
+def test_with_redis_away_signing_out_fails_rather_than_leave_a_copy_behind(redis_away, user):
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    key = client.session.session_key
+
+    response = client.post(reverse("account_logout"))
+
+    assert response.status_code == 500
+    # Still whole, in the database: when Redis returns, the cache holds nothing older.
+    assert Session.objects.filter(session_key=key).exists()
+
+
+def test_signing_out_removes_the_session_from_the_cache_and_the_database(redis_url, settings, user):
+    settings.SESSION_ENGINE = "core.sessions"
+    client = Client()
+    client.force_login(user)
+    key = client.session.session_key
+    assert client.get(reverse("accounts:profile")).status_code == 200
+
+    client.post(reverse("account_logout"))
+
+    assert not Session.objects.filter(session_key=key).exists()
+    assert caches["default"].get(f"django.contrib.sessions.cached_db{key}") is None
+    copy = Client()
+    copy.cookies["sessionid"] = key
+    assert SESSION_KEY not in copy.session
+    assert copy.get(reverse("accounts:profile")).status_code == 302
