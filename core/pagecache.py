@@ -66,20 +66,37 @@ LISTENER_DEADLINE = 3.0
 LISTENER_BACKOFF = (0.1, 5.0)
 THREAD_NAME = "pages-generations"
 
+# A lost generation starts again from Redis's own clock in nanoseconds (every host's bumps
+# count from the same clock, whatever each host's says), written as digits: a Lua number is a
+# double, and nanoseconds would lose theirs.
+_SERVER_NANOSECONDS = (
+    "local t = redis.call('TIME') local now = t[1] .. string.format('%06d', t[2]) .. '000'"
+)
+
 # Increment the generation, or start it from the time when the key was lost, and publish the
-# new value, in one step on the server: no bump is ever counted without being announced. The
-# value travels as its digits (a Lua number is a double: nanoseconds would lose theirs).
-BUMP_SCRIPT = """
+# new value, in one step on the server: no bump is ever counted without being announced.
+BUMP_SCRIPT = f"""
 local value
 if redis.call('EXISTS', KEYS[1]) == 1 then
     redis.call('INCR', KEYS[1])
     value = redis.call('GET', KEYS[1])
 else
-    value = ARGV[1]
+    {_SERVER_NANOSECONDS}
+    value = now
     redis.call('SET', KEYS[1], value)
 end
-redis.call('PUBLISH', ARGV[2], KEYS[1] .. ' ' .. value)
+redis.call('PUBLISH', ARGV[1], KEYS[1] .. ' ' .. value)
 return value
+"""
+
+# The generation, or, when the key was lost, a new one from Redis's clock (unless another
+# process has just set one).
+READ_OR_START_SCRIPT = f"""
+local value = redis.call('GET', KEYS[1])
+if value then return value end
+{_SERVER_NANOSECONDS}
+redis.call('SET', KEYS[1], now, 'NX')
+return redis.call('GET', KEYS[1])
 """
 
 
@@ -111,7 +128,7 @@ class Generation:
         # Django stores an int as its digits.
         epoch = listener.epoch
         raw = bound.reader.get(bound.key)
-        value = int(raw) if raw is not None else self._read_or_start()
+        value = int(raw) if raw is not None else int(bound.read_or_start(keys=[bound.key]))
         listener.learn(bound.key, value, epoch)
         return value
 
@@ -129,7 +146,7 @@ class Generation:
             # that bumps starts none.
             listener = _listener(bound.server, start=False)
             epoch = listener.epoch if listener is not None else 0
-            value = int(bound.bump(keys=[bound.key], args=[time.time_ns(), bound.channel]))
+            value = int(bound.bump(keys=[bound.key], args=[bound.channel]))
             if listener is not None:
                 listener.learn(bound.key, value, epoch)
             return
@@ -152,6 +169,7 @@ class _Bound:
         self.reader = backend._cache.get_client(write=False)
         writer = backend._cache.get_client(write=True)
         self.bump = writer.register_script(BUMP_SCRIPT)
+        self.read_or_start = writer.register_script(READ_OR_START_SCRIPT)
         self.server: str = backend._servers[0]  # type: ignore[attr-defined]  # Django's own
         self.channel = _channel(writer.connection_pool.connection_kwargs.get("db", 0))
 
