@@ -83,6 +83,7 @@ log = logging.getLogger(__name__)
 ARCHIVE_PAGES = Generation("newsletter-archive")
 
 SEND_TASK = "newsletter.send_edition"
+SYNC_MEMBERS_TASK = "newsletter.sync_member_subscribers"
 BATCH_SIZE = 500
 # One task sends for this long, then queues the next (well within the soft time limit).
 TASK_BUDGET_SECONDS = 180
@@ -280,9 +281,11 @@ def sync_member_subscribers(
 
 
 def subscribe_joined(*, people: list[int], **kwargs: object) -> None:
-    """The members app's ``member_people_joined``: subscribe them at once, not at the next daily
-    sync. Connected in NewsletterConfig.ready."""
-    sync_member_subscribers(people=people)
+    """The members app's ``member_people_joined`` (sent after its commit): queue their
+    subscription at once, rather than wait for the next daily sync. The receiver changes
+    nothing itself: the task runs ``sync_member_subscribers`` for them. Connected in
+    NewsletterConfig.ready."""
+    current_app.tasks[SYNC_MEMBERS_TASK].delay(people=people)
 
 
 # --- editions -------------------------------------------------------------------------------

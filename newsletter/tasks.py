@@ -23,10 +23,12 @@ def send_due_editions() -> list[int]:
     return editions
 
 
-@shared_task(name="newsletter.sync_member_subscribers")
-def sync_member_subscribers() -> int:
-    """Beat, daily: subscribe new representatives and contacts of members (idempotent)."""
-    return services.sync_member_subscribers()
+@shared_task(name=services.SYNC_MEMBERS_TASK)
+def sync_member_subscribers(people: list[int] | None = None) -> int:
+    """Beat, daily: subscribe new representatives and contacts of members (idempotent). With
+    ``people`` (account ids), just them: queued as soon as the members app announces that they
+    joined (``subscribe_joined``)."""
+    return services.sync_member_subscribers(people=people)
 
 
 @shared_task(name="newsletter.process_inbound_mail")

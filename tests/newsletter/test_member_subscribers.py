@@ -22,6 +22,14 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def tasks_run_here(monkeypatch):
+    """The subscription is a task queued after the commit: run here, as without a broker."""
+    from icpc_portal.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
 def subscribed(user) -> Subscriber | None:
     return Subscriber.objects.filter(user=user, status=SubscriberStatus.SUBSCRIBED).first()
 
