@@ -22,7 +22,10 @@ PATH = "/bench-signed-in-floor/"
 
 
 def signed_in(request: HttpRequest) -> HttpResponse:
-    """Who is signed in (the session and the person, read as every signed-in page reads them)."""
+    """Who is signed in (the session and the person, read as every signed-in page reads them).
+    Nobody signed in is refused: the bench would otherwise measure a visitor's page."""
+    if not request.user.is_authenticated:
+        return HttpResponse("Sign in first.", status=403)
     return HttpResponse(
         f"<!DOCTYPE html><title>floor</title><p>Hello, person {request.user.pk}.</p>"
     )

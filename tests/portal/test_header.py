@@ -74,6 +74,13 @@ def test_each_person_signs_out_with_the_token_of_their_own_page():
 
 def test_the_language_form_comes_back_to_the_page_it_was_on_escaped(client, user):
     client.force_login(user)
+    # An address with a quote as the server receives it (a client may send one unencoded):
+    # it comes back encoded, and nothing of it opens a tag.
+    response = client.get("/events/", QUERY_STRING='kind=x"><script>alert(1)</script>&a=1')
+    assert language_form_next(response) == (
+        "/events/?kind=x%22%3E%3Cscript%3Ealert(1)%3C/script%3E&amp;a=1"
+    )
+    assert "<script>alert(1)" not in response.content.decode()
     assert language_form_next(client.get("/events/?kind=webinar&x=<b>")) == (
         "/events/?kind=webinar&amp;x=%3Cb%3E"
     )
