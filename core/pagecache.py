@@ -29,6 +29,12 @@ network that drops packets without closing the connection), pages may be behind 
 ``LISTENER_DEADLINE`` seconds; a closed connection or a stopped Redis is noticed at once. If
 Redis loses the keys (a flush) without a bump, processes keep serving what they hold, which is
 still current, until the next bump or ``ANONYMOUS_PAGE_SECONDS``.
+
+While Redis cannot say which generation is current (down, or not answering within the client's
+half-second), pages are made afresh and not kept. A bump that cannot reach Redis is lost for
+the other processes: the bumping process drops the pages it kept, and every process drops its
+own when its subscription comes back after a gap. A process whose subscription never broke
+while another could not reach Redis keeps its pages until ``ANONYMOUS_PAGE_SECONDS``.
 """
 
 import contextlib
@@ -51,6 +57,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +153,13 @@ class Generation:
             # that bumps starts none.
             listener = _listener(bound.server, start=False)
             epoch = listener.epoch if listener is not None else 0
-            value = int(bound.bump(keys=[bound.key], args=[bound.channel]))
+            try:
+                value = int(bound.bump(keys=[bound.key], args=[bound.channel]))
+            except RedisError:
+                # The bump is lost for the other processes (they drop their pages when their
+                # subscription comes back); this one drops its own now.
+                caches["pages"].clear()
+                raise
             if listener is not None:
                 listener.learn(bound.key, value, epoch)
             return
@@ -208,6 +221,7 @@ class _Listener:
         self._connection: Any = None
         self._socket: Any = None  # the subscription's, for value() to look into
         self.reading = False
+        self.subscribed_before = False
         self.thread = threading.Thread(
             target=self._run, name=f"{THREAD_NAME}-{self.pid}", daemon=True
         )
@@ -298,6 +312,12 @@ class _Listener:
             self.reading = True  # until what came with the confirmation is taken in below
             keys = list(self.values)
             read = client.mget(keys) if keys else []
+            if self.subscribed_before:
+                # While it was away a bump may have failed to reach Redis at all (Redis down,
+                # or out of reach of the process that bumped): the pages this process kept
+                # from before are not trusted either.
+                caches["pages"].clear()
+            self.subscribed_before = True
             with self._lock:
                 self.values = {
                     key: int(raw) for key, raw in zip(keys, read, strict=True) if raw is not None
@@ -426,7 +446,10 @@ def cache_for_anonymous(
             if query:
                 key += f"?{query_string}"
             if generation is not None:
-                key += f"#{generation.current()}"
+                current = _current_or_none(generation)
+                if current is None:  # not known: the page is made afresh, and not kept
+                    return _vary(view(request, *args, **kwargs))
+                key += f"#{current}"
             cached = page_cache.get(key)
             if cached is not None:
                 response = HttpResponse(cached, content_type=content_type)
@@ -434,9 +457,7 @@ def cache_for_anonymous(
                 response = view(request, *args, **kwargs)
                 if response.status_code == 200 and not response.cookies and not response.streaming:
                     page_cache.set(key, response.content, ANONYMOUS_PAGE_SECONDS)
-            # Whoever has a session gets another page: shared caches must keep them apart.
-            patch_vary_headers(response, ("Cookie", "Accept-Language"))
-            return response
+            return _vary(response)
 
         return wrapper
 
@@ -445,10 +466,30 @@ def cache_for_anonymous(
     return decorate
 
 
+def _vary(response: HttpResponse) -> HttpResponse:
+    # Whoever has a session gets another page: shared caches must keep them apart.
+    patch_vary_headers(response, ("Cookie", "Accept-Language"))
+    return response
+
+
+def _current_or_none(generation: Generation) -> int | None:
+    """The generation, or None when Redis cannot say (down, or not answering in time): pages
+    are then made afresh, slower but never stale, rather than fail."""
+    try:
+        return generation.current()
+    except RedisError:
+        logger.warning("Page generations: Redis did not answer; pages are made afresh")
+        return None
+
+
 def cached_for_generation(name: str, generation: Generation, make: Callable[[], Any]) -> Any:
     """A value (a piece of a page, rows read for it) kept in memory until ``generation`` moves
-    on, per language: what signed-in pages share with everyone, built once."""
-    key = f"part:{name}:{translation.get_language()}#{generation.current()}"
+    on, per language: what signed-in pages share with everyone, built once (made afresh each
+    time while Redis cannot say which generation is current)."""
+    current = _current_or_none(generation)
+    if current is None:
+        return make()
+    key = f"part:{name}:{translation.get_language()}#{current}"
     page_cache = caches["pages"]
     value = page_cache.get(key)
     if value is None:

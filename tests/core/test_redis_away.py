@@ -1,5 +1,6 @@
-"""Sessions in the shared cache and the database (core/sessions.py): pages keep working while
-Redis is away, and signing out never leaves a copy that signs the person back in."""
+"""While Redis is away: sessions come from the database (core/sessions.py) and signing out
+never leaves a copy that signs the person back in; cached pages are made afresh, and a bump that
+could not reach Redis drops this process's pages (core/pagecache.py)."""
 
 import pytest
 from django.contrib.auth import SESSION_KEY
@@ -61,3 +62,24 @@ def test_signing_out_removes_the_session_from_the_cache_and_the_database(redis_u
     copy.cookies["sessionid"] = key
     assert SESSION_KEY not in copy.session
     assert copy.get(reverse("accounts:profile")).status_code == 302
+
+
+def test_with_redis_away_the_event_pages_are_made_afresh(redis_away, client, user):
+    from tests.factories import EventFactory
+
+    event = EventFactory()
+    assert client.get(reverse("events:list")).status_code == 200
+    assert event.title in client.get(event.get_absolute_url()).content.decode()
+    client.force_login(user)
+    assert event.title in client.get(event.get_absolute_url()).content.decode()
+
+
+def test_with_redis_away_a_bump_drops_the_pages_this_process_kept(redis_away):
+    from redis.exceptions import RedisError
+
+    from events.services import EVENT_PAGES
+
+    caches["pages"].set("page:/events/:en#1", b"<p>42 seats left</p>")
+    with pytest.raises(RedisError):
+        EVENT_PAGES.bump()
+    assert caches["pages"].get("page:/events/:en#1") is None
