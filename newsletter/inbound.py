@@ -102,11 +102,14 @@ def _permanent_failures(report: Message) -> Iterator[tuple[str, str]]:
             status = _field(group, "Status")
             if action != "failed" or not status.startswith("5"):
                 continue
-            address = _address(
-                _field(group, "Final-Recipient") or _field(group, "Original-Recipient")
-            )
-            if address:
-                diagnostic = _field(group, "Diagnostic-Code")
+            diagnostic = _field(group, "Diagnostic-Code")
+            # The address we sent to is the original recipient, when the report names it (a
+            # forward to a dead mailbox fails at the final one); the final one otherwise.
+            named = {
+                _address(_field(group, "Original-Recipient")),
+                _address(_field(group, "Final-Recipient")),
+            }
+            for address in sorted(named - {""}):
                 yield address, f"bounce report: {status} {diagnostic}".strip()
 
 
@@ -221,13 +224,18 @@ def handle(message: Message, summary: InboundSummary) -> None:
 FAILED = "failed"
 
 
-def _set_aside(box: mailbox.Maildir, key: str, message: Message) -> None:
+def _set_aside(box: mailbox.Maildir, key: str) -> None:
+    """Move the message, as the mail server wrote it, to the ``.failed`` folder. If even that
+    fails (no right to make the folder), it is left where it is: the others are still read."""
     try:
-        folder = box.get_folder(FAILED)
-    except mailbox.NoSuchMailboxError:
-        folder = box.add_folder(FAILED)
-    folder.add(message)
-    box.discard(key)
+        try:
+            folder = box.get_folder(FAILED)
+        except mailbox.NoSuchMailboxError:
+            folder = box.add_folder(FAILED)
+        folder.add(box.get_bytes(key))
+        box.discard(key)
+    except OSError:
+        log.exception("newsletter inbound mail: message %s could not be set aside", key)
 
 
 def process_maildir(path: str | Path | None = None) -> InboundSummary:
@@ -242,6 +250,10 @@ def process_maildir(path: str | Path | None = None) -> InboundSummary:
             message = box.get_message(key)
         except (KeyError, FileNotFoundError):  # another run took it
             continue
+        except OSError:  # unreadable here (its rights): a person must look at it
+            log.exception("newsletter inbound mail: message %s could not be read", key)
+            summary.failed += 1
+            continue
         try:
             handle(message, summary)
         except DatabaseError:
@@ -250,7 +262,7 @@ def process_maildir(path: str | Path | None = None) -> InboundSummary:
             # A message the reader cannot make sense of must not stop the others (an
             # unsubscribe waits behind it): it is set aside for a person to look at.
             log.exception("newsletter inbound mail: message %s set aside in .%s", key, FAILED)
-            _set_aside(box, key, message)
+            _set_aside(box, key)
             summary.failed += 1
             continue
         box.discard(key)

@@ -18,7 +18,14 @@ from tests.newsletter.conftest import send_now
 pytestmark = pytest.mark.django_db
 
 
-def bounce(address: str, message_id: str, *, action: str = "failed", status: str = "5.1.1") -> str:
+def bounce(
+    address: str,
+    message_id: str,
+    *,
+    action: str = "failed",
+    status: str = "5.1.1",
+    final: str | None = None,
+) -> str:
     """A delivery status notification as Postfix writes it (RFC 3464)."""
     return f"""From: MAILER-DAEMON@mail.example.net (Mail Delivery System)
 To: portal@cipc-icpc.org
@@ -39,7 +46,7 @@ Reporting-MTA: dns; mail.example.net
 X-Postfix-Queue-ID: 4Q2xyz
 Arrival-Date: Thu, 26 Nov 2026 09:00:00 +0000 (UTC)
 
-Final-Recipient: rfc822; {address}
+Final-Recipient: rfc822; {final or address}
 Original-Recipient: rfc822;{address}
 Action: {action}
 Status: {status}
@@ -284,3 +291,15 @@ def test_a_message_the_reader_cannot_handle_is_set_aside_and_the_others_are_read
     assert status("gone@example.net") == SubscriberStatus.BOUNCING
     assert len(maildir) == 0
     assert [kept["Subject"] for kept in maildir.get_folder(inbound.FAILED)] == ["poison"]
+
+
+def test_a_bounce_at_the_end_of_a_forward_counts_for_the_address_we_sent_to(outbox, maildir):
+    ids = sent_to(outbox, "forwards@example.net")
+    maildir.add(
+        bounce("forwards@example.net", ids["forwards@example.net"], final="dead@old.example")
+    )
+
+    summary = process_maildir(maildir.path)
+
+    assert summary.bounced == 1
+    assert status("forwards@example.net") == SubscriberStatus.BOUNCING
