@@ -31,10 +31,11 @@ Redis loses the keys (a flush) without a bump, processes keep serving what they 
 still current, until the next bump or ``ANONYMOUS_PAGE_SECONDS``.
 
 While Redis cannot say which generation is current (down, or not answering within the client's
-half-second), pages are made afresh and not kept. A bump that cannot reach Redis is lost for
-the other processes: the bumping process drops the pages it kept, and every process drops its
-own when its subscription comes back after a gap. A process whose subscription never broke
-while another could not reach Redis keeps its pages until ``ANONYMOUS_PAGE_SECONDS``.
+half-second), pages are made afresh and not kept. A bump that cannot reach Redis (tried three
+times within a third of a second) is lost for the other processes: the bumping process drops
+the pages it kept, and every process drops its own when its subscription comes back after a
+gap. A process whose subscription never broke while another could not reach Redis keeps its
+pages until ``ANONYMOUS_PAGE_SECONDS``.
 """
 
 import contextlib
@@ -72,6 +73,8 @@ LISTENER_DEADLINE = 3.0
 # After a failure it tries again after a pause doubling from the first to the last.
 LISTENER_BACKOFF = (0.1, 5.0)
 THREAD_NAME = "pages-generations"
+# A bump that Redis does not answer is tried again after these pauses, then given up (None).
+BUMP_RETRIES: tuple[float | None, ...] = (0.05, 0.25, None)
 
 # A lost generation starts again from Redis's own clock in nanoseconds (every host's bumps
 # count from the same clock, whatever each host's says), written as digits: a Lua number is a
@@ -153,13 +156,19 @@ class Generation:
             # that bumps starts none.
             listener = _listener(bound.server, start=False)
             epoch = listener.epoch if listener is not None else 0
-            try:
-                value = int(bound.bump(keys=[bound.key], args=[bound.channel]))
-            except RedisError:
-                # The bump is lost for the other processes (they drop their pages when their
-                # subscription comes back); this one drops its own now.
-                caches["pages"].clear()
-                raise
+            for pause in BUMP_RETRIES:
+                try:
+                    value = int(bound.bump(keys=[bound.key], args=[bound.channel]))
+                    break
+                except RedisError:
+                    if pause is None:
+                        # The bump is lost for the other processes (they drop their pages
+                        # when their subscription comes back); this one drops its own now.
+                        caches["pages"].clear()
+                        raise
+                    # A moment's stall (a fork to save, a failover): again, one more bump
+                    # than needed costs nothing.
+                    time.sleep(pause)
             if listener is not None:
                 listener.learn(bound.key, value, epoch)
             return
