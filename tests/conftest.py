@@ -5,10 +5,12 @@ import copy
 import os
 import shutil
 import uuid
+import weakref
 
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCacheClient
 from django.db import connection
 
 from applications.models import private_storage
@@ -26,6 +28,18 @@ def need(service: str, available: bool, why: str) -> None:
     pytest.skip(message)
 
 
+_REDIS_CLIENTS: "weakref.WeakSet[RedisCacheClient]" = weakref.WeakSet()
+_make_redis_client = RedisCacheClient.__init__
+
+
+def _tracked_redis_client(self, *args, **kwargs) -> None:
+    _make_redis_client(self, *args, **kwargs)
+    _REDIS_CLIENTS.add(self)
+
+
+RedisCacheClient.__init__ = _tracked_redis_client  # type: ignore[method-assign]
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     for alias in settings.CACHES:
@@ -33,6 +47,12 @@ def _clean_cache():
     yield
     for alias in settings.CACHES:
         caches[alias].clear()
+    # Each phase of a test gets cache backends of its own (asgiref keeps a store per context,
+    # and every store with it): their Redis connections are closed here, or the run would hold
+    # one or two open per test, over a thousand descriptors by its end.
+    for client in list(_REDIS_CLIENTS):
+        for pool in client._pools.values():
+            pool.disconnect()
 
 
 @pytest.fixture(autouse=True)
