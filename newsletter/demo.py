@@ -8,21 +8,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.demo import DemoContext
-from core.status import move_status, record_start
 
 from . import services
 from .models import (
-    EDITION_MOVES,
-    SUBSCRIBER_MOVES,
     Delivery,
     DeliveryStatus,
     Edition,
     EditionStatus,
-    EditionStatusChange,
     Subscriber,
-    SubscriberSource,
     SubscriberStatus,
-    SubscriberStatusChange,
     Topic,
 )
 
@@ -66,30 +60,11 @@ def _public_subscribers(topics: list[Topic]) -> None:
     for index, (email, language, status) in enumerate(PUBLIC):
         if Subscriber.objects.filter(email=email).exists():
             continue
-        subscriber = Subscriber.objects.create(
-            email=email,
-            language=language,
-            status=SubscriberStatus.PENDING,
-            source=SubscriberSource.PUBLIC,
-        )
-        record_start(
-            subscriber,
-            transitions=SUBSCRIBER_MOVES,
-            history=SubscriberStatusChange,
-            note="demo",
-            subscriber=subscriber,
-        )
+        subscriber = services.new_public_subscriber(email=email, language=language, note="demo")
         if status != SubscriberStatus.PENDING:
             for step in (SubscriberStatus.SUBSCRIBED, status):
                 if step != subscriber.status:
-                    move_status(
-                        subscriber,
-                        to=step,
-                        transitions=SUBSCRIBER_MOVES,
-                        history=SubscriberStatusChange,
-                        note="demo",
-                        subscriber=subscriber,
-                    )
+                    services.move_subscriber(subscriber, step, note="demo")
             subscriber.confirmed_at = now
             if status == SubscriberStatus.UNSUBSCRIBED:
                 subscriber.unsubscribed_at = now
@@ -120,14 +95,7 @@ def _sent_edition() -> None:
     )
     services.create_edition(edition=edition, by=None)
     for step in (EditionStatus.SENDING, EditionStatus.SENT):
-        move_status(
-            edition,
-            to=step,
-            transitions=EDITION_MOVES,
-            history=EditionStatusChange,
-            note="demo",
-            edition=edition,
-        )
+        services.move_edition(edition, step, by=None, note="demo")
     edition.started_at = edition.sent_at = sent_at
     edition.save()
     Delivery.objects.bulk_create(

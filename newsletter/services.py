@@ -95,7 +95,11 @@ STALE_SECONDS = 120
 # --- subscribers ----------------------------------------------------------------------------
 
 
-def _move(subscriber: Subscriber, to: str, *, by: User | None = None, note: str = "") -> None:
+def move_subscriber(
+    subscriber: Subscriber, to: str, *, by: User | None = None, note: str = ""
+) -> None:
+    """Record a subscriber's move in its history (by the one table of allowed moves); the
+    caller saves the row."""
     move_status(
         subscriber,
         to=to,
@@ -122,6 +126,25 @@ def _send_confirmation(subscriber: Subscriber) -> None:
     )
 
 
+def new_public_subscriber(*, email: str, language: str, note: str) -> Subscriber:
+    """A new address from the public page, awaiting its confirmation, with its history begun.
+    Sends nothing: ``subscribe`` emails the confirmation."""
+    subscriber = Subscriber.objects.create(
+        email=email,
+        language=language,
+        status=SubscriberStatus.PENDING,
+        source=SubscriberSource.PUBLIC,
+    )
+    record_start(
+        subscriber,
+        transitions=SUBSCRIBER_MOVES,
+        history=SubscriberStatusChange,
+        note=note,
+        subscriber=subscriber,
+    )
+    return subscriber
+
+
 def subscribe(*, email: str, language: str, topics: Iterable[Topic] = ()) -> None:
     """The public page: a new or unsubscribed address waits for its confirmation (emailed);
     nothing is sent to it before. An address already subscribed is left as it is (its
@@ -132,21 +155,9 @@ def subscribe(*, email: str, language: str, topics: Iterable[Topic] = ()) -> Non
         lock_name(f"newsletter-subscriber:{email}")
         subscriber = Subscriber.objects.select_for_update().filter(email=email).first()
         if subscriber is None:
-            subscriber = Subscriber.objects.create(
-                email=email,
-                language=language,
-                status=SubscriberStatus.PENDING,
-                source=SubscriberSource.PUBLIC,
-            )
-            record_start(
-                subscriber,
-                transitions=SUBSCRIBER_MOVES,
-                history=SubscriberStatusChange,
-                note="public page",
-                subscriber=subscriber,
-            )
+            subscriber = new_public_subscriber(email=email, language=language, note="public page")
         elif subscriber.status == SubscriberStatus.UNSUBSCRIBED:
-            _move(subscriber, SubscriberStatus.PENDING, note="public page")
+            move_subscriber(subscriber, SubscriberStatus.PENDING, note="public page")
             subscriber.language = language
             subscriber.save(update_fields=["status", "language"])
         elif subscriber.status == SubscriberStatus.PENDING:
@@ -166,7 +177,7 @@ def confirm_subscription(*, subscriber: Subscriber) -> bool:
             return True
         if subscriber.status != SubscriberStatus.PENDING:
             return False
-        _move(subscriber, SubscriberStatus.SUBSCRIBED, note="confirmed from the email")
+        move_subscriber(subscriber, SubscriberStatus.SUBSCRIBED, note="confirmed from the email")
         subscriber.confirmed_at = timezone.now()
         subscriber.save(update_fields=["status", "confirmed_at"])
     return True
@@ -187,7 +198,7 @@ def unsubscribe(*, subscriber: Subscriber, note: str = "", by: User | None = Non
         subscriber = lock(subscriber)
         if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
             return False
-        _move(subscriber, SubscriberStatus.UNSUBSCRIBED, by=by, note=note)
+        move_subscriber(subscriber, SubscriberStatus.UNSUBSCRIBED, by=by, note=note)
         subscriber.unsubscribed_at = timezone.now()
         subscriber.save(update_fields=["status", "unsubscribed_at"])
     return True
@@ -202,7 +213,9 @@ def mark_bouncing(*, subscribers: Iterable[Subscriber], by: User | None, note: s
             subscriber = lock(subscriber)
             if not SUBSCRIBER_MOVES.allows(subscriber.status, SubscriberStatus.BOUNCING):
                 continue
-            _move(subscriber, SubscriberStatus.BOUNCING, by=by, note=note or "marked by staff")
+            move_subscriber(
+                subscriber, SubscriberStatus.BOUNCING, by=by, note=note or "marked by staff"
+            )
             subscriber.save(update_fields=["status"])
             marked += 1
     return marked
@@ -314,7 +327,9 @@ def check_ready(edition: Edition) -> None:
         raise ValidationError(problems, code="not_ready")
 
 
-def _move_edition(edition: Edition, to: str, *, by: User | None, note: str = "") -> None:
+def move_edition(edition: Edition, to: str, *, by: User | None, note: str = "") -> None:
+    """Record an edition's move in its history (by the one table of allowed moves); the caller
+    saves the row."""
     move_status(
         edition,
         to=to,
@@ -341,7 +356,7 @@ def schedule_edition(*, edition: Edition, at: datetime.datetime, by: User | None
     with transaction.atomic():
         edition = lock(edition)
         check_ready(edition)
-        _move_edition(edition, EditionStatus.SCHEDULED, by=by, note=at.isoformat())
+        move_edition(edition, EditionStatus.SCHEDULED, by=by, note=at.isoformat())
         edition.scheduled_at = at
         edition.save(update_fields=["status", "scheduled_at"])
     return edition
@@ -350,7 +365,7 @@ def schedule_edition(*, edition: Edition, at: datetime.datetime, by: User | None
 def unschedule_edition(*, edition: Edition, by: User | None) -> Edition:
     with transaction.atomic():
         edition = lock(edition)
-        _move_edition(edition, EditionStatus.DRAFT, by=by)
+        move_edition(edition, EditionStatus.DRAFT, by=by)
         edition.save(update_fields=["status"])
     return edition
 
@@ -384,7 +399,7 @@ def start_sending(*, edition: Edition, by: User | None = None, queue: bool = Tru
         if edition.status in (EditionStatus.SENDING, EditionStatus.PAUSED, EditionStatus.SENT):
             return edition.deliveries.count()
         check_ready(edition)
-        _move_edition(edition, EditionStatus.SENDING, by=by)
+        move_edition(edition, EditionStatus.SENDING, by=by)
         edition.started_at = edition.last_batch_at = timezone.now()
         edition.save(update_fields=["status", "started_at", "last_batch_at"])
         recipients = (
@@ -409,7 +424,7 @@ def pause_sending(*, edition: Edition, by: User | None) -> Edition:
     """Workers stop after the batch they are sending."""
     with transaction.atomic():
         edition = lock(edition)
-        _move_edition(edition, EditionStatus.PAUSED, by=by)
+        move_edition(edition, EditionStatus.PAUSED, by=by)
         edition.save(update_fields=["status"])
     return edition
 
@@ -417,7 +432,7 @@ def pause_sending(*, edition: Edition, by: User | None) -> Edition:
 def resume_sending(*, edition: Edition, by: User | None) -> Edition:
     with transaction.atomic():
         edition = lock(edition)
-        _move_edition(edition, EditionStatus.SENDING, by=by)
+        move_edition(edition, EditionStatus.SENDING, by=by)
         edition.last_batch_at = timezone.now()
         edition.save(update_fields=["status", "last_batch_at"])
         transaction.on_commit(_queue_sending(edition.pk), robust=True)
@@ -555,7 +570,7 @@ def _finish(edition_id: int) -> None:
             return
         if _unfinished(edition_id).exists():
             return
-        _move_edition(edition, EditionStatus.SENT, by=None, note="every copy sent")
+        move_edition(edition, EditionStatus.SENT, by=None, note="every copy sent")
         edition.sent_at = timezone.now()
         edition.save(update_fields=["status", "sent_at"])
         # What the outbox has sent or given up on since: recorded on the deliveries.
