@@ -41,10 +41,13 @@ from core.models import OutboxMessage
 
 from . import services, tokens
 from .models import Delivery, Subscriber
+from .rendering import UNSUBSCRIBE_MAILBOX
 
 log = logging.getLogger(__name__)
 
-_UNSUBSCRIBE_ADDRESS = re.compile(r"^unsubscribe\+(?P<token>[^@\s]+)@", re.IGNORECASE)
+_UNSUBSCRIBE_ADDRESS = re.compile(
+    rf"^{re.escape(UNSUBSCRIBE_MAILBOX)}\+(?P<token>[^@\s]+)@", re.IGNORECASE
+)
 # Where a mail server puts the address a message was delivered to, first the most reliable.
 _RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
 

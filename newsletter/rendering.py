@@ -96,7 +96,7 @@ class Links:
             "token": token,
             "unsubscribe_url": before + token + after,
             "preferences_url": pre + token + post,
-            "unsubscribe_address": f"unsubscribe+{token}@{self.domain}",
+            "unsubscribe_address": f"{UNSUBSCRIBE_MAILBOX}+{token}@{self.domain}",
         }
 
 
@@ -132,6 +132,11 @@ class Version:
             text = text.replace(MARKER.format(name), links[name])
             html = html.replace(MARKER.format(name), links[name])
         return text, html, unsubscribe_headers(links, domain=self.links.domain)
+
+
+# The local part of the mailto: in every edition's List-Unsubscribe, before "+<token>":
+# newsletter.inbound reads mail sent there.
+UNSUBSCRIBE_MAILBOX = "unsubscribe"
 
 
 def mail_domain() -> str:
