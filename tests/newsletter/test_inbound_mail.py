@@ -303,3 +303,30 @@ def test_a_bounce_at_the_end_of_a_forward_counts_for_the_address_we_sent_to(outb
 
     assert summary.bounced == 1
     assert status("forwards@example.net") == SubscriberStatus.BOUNCING
+
+
+def test_a_second_run_at_once_reads_each_message_once(outbox, maildir, monkeypatch):
+    """Two readers (the beat's and the command) list the same messages: a message the other has
+    already taken is passed over, and the same report twice marks the address once."""
+    ids = sent_to(outbox, "gone@example.net", "fine@example.net")
+    taken = maildir.add(bounce("gone@example.net", ids["gone@example.net"]))
+    maildir.add(bounce("gone@example.net", ids["gone@example.net"]))  # the server sent it twice
+    real = mailbox.Maildir.get_message
+
+    def other_run_took_it_first(box, key):
+        if key == taken:
+            box.discard(key)  # the other reader has read and removed it meanwhile
+        return real(box, key)
+
+    monkeypatch.setattr(mailbox.Maildir, "get_message", other_run_took_it_first)
+
+    summary = process_maildir(maildir.path)
+
+    assert (summary.read, summary.bounced, summary.failed) == (1, 1, 0)
+    assert status("gone@example.net") == SubscriberStatus.BOUNCING
+    assert len(maildir) == 0
+    # The report again, later: nothing more to mark.
+    maildir.add(bounce("gone@example.net", ids["gone@example.net"]))
+    assert process_maildir(maildir.path).bounced == 0
+    statuses = Subscriber.objects.get(email="gone@example.net").status_changes
+    assert statuses.filter(to_status=SubscriberStatus.BOUNCING).count() == 1
