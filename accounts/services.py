@@ -8,6 +8,7 @@ from django.urls import reverse
 from core.emails import absolute_url
 
 from .models import User
+from .people import PEOPLE
 
 
 def set_preferred_language(*, user: User, language: str) -> None:
@@ -16,6 +17,7 @@ def set_preferred_language(*, user: User, language: str) -> None:
         raise ValueError(f"Unsupported language: {language}")
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(language=language)
+        PEOPLE.bump_on_commit()  # the account kept for signed-in requests has changed
     user.language = language
 
 

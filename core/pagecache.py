@@ -455,7 +455,7 @@ def cache_for_anonymous(
             if query:
                 key += f"?{query_string}"
             if generation is not None:
-                current = _current_or_none(generation)
+                current = current_or_none(generation)
                 if current is None:  # not known: the page is made afresh, and not kept
                     return _vary(view(request, *args, **kwargs))
                 key += f"#{current}"
@@ -481,7 +481,7 @@ def _vary(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _current_or_none(generation: Generation) -> int | None:
+def current_or_none(generation: Generation) -> int | None:
     """The generation, or None when Redis cannot say (down, or not answering in time): pages
     are then made afresh, slower but never stale, rather than fail."""
     try:
@@ -495,7 +495,7 @@ def cached_for_generation(name: str, generation: Generation, make: Callable[[], 
     """A value (a piece of a page, rows read for it) kept in memory until ``generation`` moves
     on, per language: what signed-in pages share with everyone, built once (made afresh each
     time while Redis cannot say which generation is current)."""
-    current = _current_or_none(generation)
+    current = current_or_none(generation)
     if current is None:
         return make()
     key = f"part:{name}:{translation.get_language()}#{current}"

@@ -9,7 +9,10 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from board import motions
 
+        from . import pages
         from .motions import Dismissal, HonoraryAppointment, HonoraryPersonAppointment
+
+        pages.connect()
 
         motions.register(HonoraryAppointment())
         motions.register(HonoraryPersonAppointment())

@@ -13,6 +13,7 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCacheClient
 from django.db import connection
 
+from accounts.backends import forget_kept_accounts
 from applications.models import private_storage
 from core import pagecache
 from tests import factories
@@ -44,9 +45,11 @@ RedisCacheClient.__init__ = _tracked_redis_client  # type: ignore[method-assign]
 def _clean_cache():
     for alias in settings.CACHES:
         caches[alias].clear()
+    forget_kept_accounts()
     yield
     for alias in settings.CACHES:
         caches[alias].clear()
+    forget_kept_accounts()
     # Each phase of a test gets cache backends of its own (asgiref keeps a store per context,
     # and every store with it): their Redis connections are closed here, or the run would hold
     # one or two open per test, over a thousand descriptors by its end.

@@ -36,6 +36,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.people import PEOPLE
 from core.emails import BulkEmails, Recipient, absolute_url, send_to_user
 from members.models import (
     EndReason,
@@ -289,6 +290,8 @@ def _renew(memberships: list[Claimed]) -> None:
     by_end: dict[datetime.date, list[Claimed]] = defaultdict(list)
     for membership in memberships:
         by_end[membership.period_end].append(membership)
+    # The set-based move below saves no model: the members' own pages are retired here.
+    PEOPLE.bump_on_commit()
     emails = BulkEmails("members/email/renewed")
     url = absolute_url(reverse("members:membership"))
     for old_end, group in by_end.items():

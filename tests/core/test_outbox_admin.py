@@ -171,6 +171,7 @@ def test_the_list_costs_the_same_queries_whatever_the_number_of_emails(staff_cli
         return len(captured)
 
     make_row()
+    queries()  # the first request reads the person's account, later ones keep it
     few = queries()
     for n in range(30):
         make_row(to=f"member{n}@example.org")

@@ -722,6 +722,7 @@ def test_the_door_page_reads_a_fixed_number_of_queries(staff_client, event):
             staff_client.get(url("door", event))
         return len(captured)
 
+    queries(0)  # the first request reads the person's account, later ones keep it
     assert queries(3) == queries(12)
 
 

@@ -211,6 +211,7 @@ def test_the_roll_page_has_a_fixed_number_of_queries(staff_client, agm):
         assert len(page.context["roll"].general) >= count
         return len(captured)
 
+    queries(0)  # the first request reads the person's account, later ones keep it
     assert queries(3) == queries(12)
 
 

@@ -264,10 +264,11 @@ def test_the_page_is_served_in_french(client, user):
 
 # --- the query budget ---------------------------------------------------------------------------
 
-# Session, user, verified email, the menu's membership check, the memberships, their status
-# changes, renewals, events and notices, the representatives and their history, the changes of
-# representative asked, the open dismissal votes and the responses sent.
-QUERIES = SESSION_QUERIES + 13
+# Session, verified email, the menu's membership check, the memberships, their status changes,
+# renewals, events and notices, the representatives and their history, the changes of
+# representative asked, the open dismissal votes and the responses sent (the account is kept
+# after the person's first request: accounts.backends).
+QUERIES = SESSION_QUERIES + 12
 
 
 def queries_for_page(client) -> int:

@@ -186,6 +186,7 @@ def test_the_report_is_in_french_under_fr(staff_client, history):
 
 
 def test_the_report_counts_in_a_fixed_number_of_queries(staff_client, history):
+    staff_client.get(REPORT)  # the first request reads the person's account, later ones keep it
     with CaptureQueriesContext(connection) as few:
         staff_client.get(REPORT)
     for n in range(20):
