@@ -430,17 +430,21 @@ def mark_paid(
     now = now or timezone.now()
     pks = [registration.pk for registration in registrations]
     with transaction.atomic():
-        return (
+        marked = (
             Registration.objects.filter(pk__in=pks, paid_at__isnull=True)
             .confirmed()
             .update(paid_at=now, paid_by=by)
         )
+        # "My registrations" shows the payment received.
+        EVENT_PAGES.bump_on_commit()
+        return marked
 
 
 def mark_unpaid(*, registration: Registration, by: User) -> None:
     _require_staff(by)
     with transaction.atomic():
         Registration.objects.filter(pk=registration.pk).update(paid_at=None, paid_by=None)
+        EVENT_PAGES.bump_on_commit()
 
 
 def mark_attendance(

@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from accounts.people import PEOPLE
 from core.http import SignedInRequest
 from core.pagecache import MAX_CACHED_QUERY, cache_for_anonymous, cached_for_generation
+from core.personalpages import cache_for_person, changes_at, changes_at_midnight
 
 from . import services
 from .calendar import event_calendar
@@ -90,14 +92,20 @@ def _listing(request: HttpRequest, *, past: bool) -> HttpResponse:
     return render(request, "events/list.html", {"listing": mark_safe(listing), "past": past})  # noqa: S308 - rendered by our template
 
 
+# A signed-in person's pages: the events, and where they stand (their fee, their menu).
+_PERSONAL = (services.EVENT_PAGES, PEOPLE)
+
+
 @require_GET
 @cache_for_anonymous(generation=services.EVENT_PAGES, query=True)
+@cache_for_person(generations=_PERSONAL)
 def event_list(request: HttpRequest) -> HttpResponse:
     return _listing(request, past=False)
 
 
 @require_GET
 @cache_for_anonymous(generation=services.EVENT_PAGES, query=True)
+@cache_for_person(generations=_PERSONAL)
 def archive(request: HttpRequest) -> HttpResponse:
     return _listing(request, past=True)
 
@@ -227,7 +235,6 @@ def _shared_event(slug: str) -> SharedPage | None:
     return cached_for_generation(f"event:{slug}", services.EVENT_PAGES, make) or None
 
 
-# How long the event pages may show a person's standing as a member before reading it again.
 def _registration_box(request: HttpRequest, event: Event, registration: Registration | None) -> str:
     """The person's own part of the sidebar: their registration, or their fee and the button."""
     context: dict = {
@@ -235,7 +242,10 @@ def _registration_box(request: HttpRequest, event: Event, registration: Registra
         "registration": registration,
         "registration_open": event.registration_open(timezone.now()),
     }
+    # The box changes when registration closes; the fee, when a dated one ends (at midnight).
+    changes_at(request, event.registration_closes_at or event.starts_at)
     if request.user.is_authenticated and registration is None and context["registration_open"]:
+        changes_at_midnight(request)
         today = timezone.localdate()
         context["fee"] = decide_fee(
             event,
@@ -249,6 +259,7 @@ def _registration_box(request: HttpRequest, event: Event, registration: Registra
 
 @require_GET
 @cache_for_anonymous(generation=services.EVENT_PAGES)
+@cache_for_person(generations=_PERSONAL)
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     shared = _shared_event(slug)
     if shared is None:  # a draft (for the staff) or no such event
@@ -367,6 +378,9 @@ _MY_REGISTRATION_FIELDS = (
 )
 
 
+# Outside the check of a verified address: a kept page was made for a person whose address was
+# verified, and any change of their addresses retires it (accounts.people).
+@cache_for_person(generations=_PERSONAL)
 @verified_email_required
 @require_GET
 def my_registrations(request: SignedInRequest[User]) -> HttpResponse:
@@ -380,6 +394,10 @@ def my_registrations(request: SignedInRequest[User]) -> HttpResponse:
     )
     for registration in registrations:
         registration.can_cancel = registration.attendee_may_cancel(now)  # type: ignore[attr-defined]
+        # The page changes when the cut-off passes and when the event moves to the past.
+        event = registration.event
+        changes_at(request, event.cancellation_cutoff or event.starts_at)
+        changes_at(request, event.ends_at)
     upcoming = [r for r in registrations if r.event.ends_at >= now]
     past = [r for r in registrations if r.event.ends_at < now]
     upcoming.sort(key=lambda r: (r.event.starts_at, r.pk))

@@ -90,6 +90,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "icpc_portal.context_processors.portal",
+                # After Django's own: the CSRF marker of a signed-in page that will be kept.
+                "core.personalpages.csrf_context",
             ],
         },
     },
@@ -128,6 +130,13 @@ else:
 # Public pages rendered for visitors without a session: kept in each process's memory, where a
 # hit costs a fraction of a network round trip. They only expire with time.
 CACHES["pages"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
+# A signed-in person's own event pages, kept for them alone while nothing they show has changed
+# (core/personalpages.py); a few thousand pages of tens of kilobytes at most, per process.
+CACHES["person-pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "person-pages",
+    "OPTIONS": {"MAX_ENTRIES": env.int("PERSON_PAGES_KEPT", default=2000)},
+}
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -16,13 +16,13 @@ from pathlib import Path
 from django import template
 from django.conf import settings
 from django.dispatch import receiver
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.autoreload import file_changed
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from core.personalpages import csrf_token
 from members.templatetags.members_tags import has_membership_page
 
 register = template.Library()
@@ -79,7 +79,7 @@ def portal_header(context: template.Context) -> SafeString:
     header = _signed_in_header(
         get_language(), app, home, bool(user.is_staff), has_membership_page(user)
     )
-    token = escape(get_token(request))
+    token = escape(csrf_token(request))
     next_path = escape(request.get_full_path())
     # The header is our template's output; the two values are escaped here.
     return mark_safe(header.replace(_TOKEN, token).replace(_NEXT, next_path))  # noqa: S308

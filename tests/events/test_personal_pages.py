@@ -1,0 +1,251 @@
+"""A signed-in person's event pages are kept for them (core.personalpages): served again without
+being made while nothing they show has changed, and never once it has: a registration, a
+payment, the end of their membership, a removed contact, the cut-off passing, registration
+closing. Their forms keep working (each serving has the request's own CSRF token), a message is
+shown once, and nobody is ever served another person's page."""
+
+import datetime
+import re
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from core.personalpages import TOKEN_MARKER
+from events import services
+from events.models import Registration
+from members.models import EndReason
+from members.services import end_membership
+from members.services.contacts import remove_contact
+from tests.budgets import SESSION_QUERIES
+from tests.events.conftest import DETAILS
+from tests.factories import EventFactory, UserFactory, with_member_and_public_fees
+
+pytestmark = pytest.mark.django_db
+
+
+def _fee(html: str) -> str:
+    return re.sub(r"\s+", " ", html.split('class="mb-2 your-fee">', 1)[1].split("</p>", 1)[0])
+
+
+def test_a_second_visit_is_served_from_memory_without_a_query_but_the_session(
+    client, event, representative, django_assert_num_queries
+):
+    client.force_login(representative)
+    for address in ("/events/", event.get_absolute_url(), "/events/my/"):
+        first = client.get(address)
+        assert first.status_code == 200
+        with django_assert_num_queries(SESSION_QUERIES):
+            again = client.get(address)
+        assert again.status_code == 200
+        assert again.content == first.content.replace(
+            _token(first).encode(), _token(again).encode()
+        )
+
+
+def _token(response) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())[1]
+
+
+def test_the_forms_of_a_kept_page_carry_the_requests_own_token_and_work(event, outsider):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(outsider)
+    registration = services.register(event=event, user=outsider, details=DETAILS)
+    client.get("/events/my/")
+    kept = client.get("/events/my/")
+    page = kept.content.decode()
+    assert TOKEN_MARKER not in page
+    cancel = f"/events/registrations/{registration.pk}/cancel/"
+    assert f'action="{cancel}"' in page
+    response = client.post(cancel, {"csrfmiddlewaretoken": _token(kept)})
+    assert response.status_code == 302
+    registration.refresh_from_db()
+    assert registration.status == "cancelled"
+
+
+def test_a_registration_shows_at_once_on_the_event_page_and_my_registrations(
+    client, event, outsider, django_capture_on_commit_callbacks
+):
+    client.force_login(outsider)
+    for _ in range(2):
+        assert "You are registered." not in client.get(event.get_absolute_url()).content.decode()
+        assert event.title not in client.get("/events/my/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.register(event=event, user=outsider, details=DETAILS)
+
+    assert "You are registered." in client.get(event.get_absolute_url()).content.decode()
+    assert event.title in client.get("/events/my/").content.decode()
+
+
+def test_a_payment_marked_by_the_staff_shows_at_once(
+    client, event, outsider, centre_staff, django_capture_on_commit_callbacks
+):
+    registration = services.register(event=event, user=outsider, details=DETAILS)
+    client.force_login(outsider)
+    for _ in range(2):
+        assert "Received on" not in client.get("/events/my/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.mark_paid(registrations=[registration], by=centre_staff)
+
+    assert "Received on" in client.get("/events/my/").content.decode()
+
+
+def test_a_member_whose_membership_ends_is_shown_the_non_member_fee_at_once(
+    client, event, member_org, representative, django_capture_on_commit_callbacks
+):
+    client.force_login(representative)
+    for _ in range(2):
+        page = client.get(event.get_absolute_url()).content.decode()
+        assert "as a member of the Centre" in _fee(page)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        end_membership(
+            membership=member_org.memberships.get(),
+            reason=EndReason.RESIGNED,
+            note="",
+            on=timezone.localdate(),
+            by=None,
+            tell=False,
+        )
+
+    fee = _fee(client.get(event.get_absolute_url()).content.decode())
+    assert "as a member of the Centre" not in fee
+    assert "250" in fee
+
+
+def test_a_removed_contact_is_shown_the_non_member_fee_at_once(
+    client, event, member_org, representative, django_capture_on_commit_callbacks
+):
+    from members.models import Contact
+    from tests.factories import ContactFactory
+
+    contact = ContactFactory(organisation=member_org)
+    client.force_login(contact.user)
+    for _ in range(2):
+        assert "as a member" in _fee(client.get(event.get_absolute_url()).content.decode())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        remove_contact(contact=Contact.objects.get(pk=contact.pk), by=representative)
+
+    assert "as a member" not in _fee(client.get(event.get_absolute_url()).content.decode())
+
+
+def test_the_cancel_button_goes_when_the_cut_off_passes(client, outsider, monkeypatch):
+    now = timezone.now()
+    event = with_member_and_public_fees(
+        EventFactory(cancellation_cutoff=now + datetime.timedelta(minutes=2))
+    )
+    services.register(event=event, user=outsider, details=DETAILS)
+    client.force_login(outsider)
+    for _ in range(2):
+        assert "Cancel my registration" in client.get("/events/my/").content.decode()
+
+    later = now + datetime.timedelta(minutes=3)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    page = client.get("/events/my/").content.decode()
+    assert "Cancel my registration" not in page
+    assert "The date to cancel online has passed" in page
+
+
+def test_the_register_button_goes_when_registration_closes(client, outsider, monkeypatch):
+    now = timezone.now()
+    event = with_member_and_public_fees(
+        EventFactory(registration_closes_at=now + datetime.timedelta(minutes=2))
+    )
+    client.force_login(outsider)
+    for _ in range(2):
+        page = client.get(event.get_absolute_url()).content.decode()
+        assert "Registration is closed." not in page
+
+    later = now + datetime.timedelta(minutes=3)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert "Registration is closed." in client.get(event.get_absolute_url()).content.decode()
+
+
+def test_an_early_bird_fee_that_ended_yesterday_is_not_shown_the_next_morning(
+    client, outsider, monkeypatch
+):
+    from events.models import FeeAudience
+    from tests.factories import FeeTierFactory
+
+    now = timezone.now()
+    today = timezone.localdate(now)
+    event = EventFactory()
+    FeeTierFactory(event=event, name="Early bird", amount=100, available_until=today)
+    FeeTierFactory(event=event, name="Non-member fee", audience=FeeAudience.EVERYONE, amount=250)
+    client.force_login(outsider)
+    for _ in range(2):
+        assert "Early bird" in _fee(client.get(event.get_absolute_url()).content.decode())
+
+    tomorrow = now + datetime.timedelta(days=1)
+    monkeypatch.setattr(timezone, "now", lambda: tomorrow)
+    assert "Early bird" not in _fee(client.get(event.get_absolute_url()).content.decode())
+
+
+def test_a_message_is_shown_once_and_the_page_after_it_is_the_persons_own(
+    client, event, outsider, django_capture_on_commit_callbacks
+):
+    registration = services.register(event=event, user=outsider, details=DETAILS)
+    client.force_login(outsider)
+    client.get("/events/my/")
+    client.get("/events/my/")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/events/registrations/{registration.pk}/cancel/", follow=True)
+    assert "is cancelled" in response.content.decode()
+    page = client.get("/events/my/").content.decode()
+    assert "is cancelled" not in page
+    assert "badge registration-cancelled" in page
+    assert "Cancel my registration" not in page
+    assert Registration.objects.get(pk=registration.pk).status == "cancelled"
+
+
+def test_nobody_is_served_another_persons_page(client, event, representative, outsider):
+    services.register(event=event, user=outsider, details=DETAILS)
+    client.force_login(outsider)
+    theirs = client.get(event.get_absolute_url()).content.decode()
+    assert "You are registered." in theirs
+
+    other = Client()
+    other.force_login(representative)
+    for _ in range(2):
+        page = other.get(event.get_absolute_url()).content.decode()
+        assert "You are registered." not in page
+        assert "as a member of the Centre" in _fee(page)
+    for _ in range(2):
+        assert event.title not in other.get("/events/my/").content.decode()
+
+
+def test_each_language_is_kept_apart(client, event, outsider):
+    client.force_login(outsider)
+    client.get(event.get_absolute_url())
+    client.get(f"/fr{event.get_absolute_url()}")
+    assert 'lang="en"' in client.get(event.get_absolute_url()).content.decode()
+    assert 'lang="fr"' in client.get(f"/fr{event.get_absolute_url()}").content.decode()
+
+
+def test_a_person_made_staff_sees_the_administration_link_at_once(
+    client, event, outsider, django_capture_on_commit_callbacks
+):
+    client.force_login(outsider)
+    for _ in range(2):
+        assert "/admin/" not in client.get(event.get_absolute_url()).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outsider.is_staff = True
+        outsider.save()
+
+    assert "/admin/" in client.get(event.get_absolute_url()).content.decode()
+
+
+def test_a_signed_out_visitor_never_gets_a_kept_page(client, event):
+    person = UserFactory()
+    client.force_login(person)
+    client.get(event.get_absolute_url())
+    client.get(event.get_absolute_url())
+    client.post("/accounts/logout/")
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "Sign in to register." in page
+    assert "Sign out" not in page
