@@ -110,6 +110,32 @@ return redis.call('GET', KEYS[1])
 """
 
 
+# What else a process keeps under the generations (core.personalpages' pages, the accounts of
+# accounts.backends): dropped with the pages whenever a bump may have been lost.
+_ALSO_FORGET: list[Callable[[], None]] = []
+
+
+def also_forget(forget: Callable[[], None]) -> None:
+    """Register ``forget``: it drops what its module keeps under the generations, and is called
+    with the pages' own clearing whenever a bump may have been lost."""
+    if forget not in _ALSO_FORGET:
+        _ALSO_FORGET.append(forget)
+
+
+def forget_kept() -> None:
+    """Drop everything this process keeps under the generations."""
+    caches["pages"].clear()
+    for forget in _ALSO_FORGET:
+        forget()
+
+
+def generations_shared() -> bool:
+    """Whether the generations are shared by every process (Redis). Without it each process
+    counts its own, and a change made by another process (a worker, a command) is not seen:
+    only what may be a few minutes old (the public pages) is kept then."""
+    return isinstance(caches["default"], RedisCache)
+
+
 class Generation:
     """A counter for a family of cached pages; bumping it retires every page cached before."""
 
@@ -164,7 +190,7 @@ class Generation:
                     if pause is None:
                         # The bump is lost for the other processes (they drop their pages
                         # when their subscription comes back); this one drops its own now.
-                        caches["pages"].clear()
+                        forget_kept()
                         raise
                     # A moment's stall (a fork to save, a failover): again, one more bump
                     # than needed costs nothing.
@@ -325,7 +351,7 @@ class _Listener:
                 # While it was away a bump may have failed to reach Redis at all (Redis down,
                 # or out of reach of the process that bumped): the pages this process kept
                 # from before are not trusted either.
-                caches["pages"].clear()
+                forget_kept()
             self.subscribed_before = True
             with self._lock:
                 self.values = {
@@ -481,14 +507,31 @@ def _vary(response: HttpResponse) -> HttpResponse:
     return response
 
 
+# After Redis has failed to say a generation, none is asked of it for this long: a Redis that
+# hangs costs a request one timeout, not one for each generation it reads (its account, its
+# page, the parts of the page).
+REDIS_PAUSE = 1.0
+_redis_failed_until = 0.0
+
+
 def current_or_none(generation: Generation) -> int | None:
     """The generation, or None when Redis cannot say (down, or not answering in time): pages
     are then made afresh, slower but never stale, rather than fail."""
+    global _redis_failed_until
+    if time.monotonic() < _redis_failed_until:
+        return None
     try:
         return generation.current()
     except RedisError:
+        _redis_failed_until = time.monotonic() + REDIS_PAUSE
         logger.warning("Page generations: Redis did not answer; pages are made afresh")
         return None
+
+
+def ask_redis_again() -> None:
+    """Forget the last failure: the next read asks Redis (tests, after bringing it back)."""
+    global _redis_failed_until
+    _redis_failed_until = 0.0
 
 
 def cached_for_generation(name: str, generation: Generation, make: Callable[[], Any]) -> Any:

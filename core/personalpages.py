@@ -8,17 +8,25 @@ person was served, in this process's memory, under a key made of:
 
 - the person (their account's id), the language and the full address, query included;
 - the value of each ``Generation`` the page depends on (``events.services.EVENT_PAGES``: any
-  change of an event, a fee or a registration, anyone's; ``members.pages.PEOPLE``: any change of
-  a membership, a representative, a contact, an organisation or an account).
+  change of an event, a fee or a registration, anyone's; ``accounts.people.PEOPLE``: any change
+  of an account, an email address, a membership, a representative, a contact or an
+  organisation).
 
-A kept page is never served after a change of either has committed (the same generations, and
-the same guarantee, as ``core.pagecache``'s public pages), after ``PERSONAL_PAGE_SECONDS``, nor
+A kept page is not served once a change of either has committed and its bump has reached this
+process (core.pagecache: under a millisecond on one host), after ``PERSONAL_PAGE_SECONDS``, nor
 after a moment the view named with ``changes_at()`` (a cut-off for cancelling, the closing of
-registration, midnight when a dated fee ends). Only what is the same on every serving is kept:
+registration, midnight when a dated fee ends). Whenever a bump may have been lost (Redis did not
+take it, or this process's subscription broke), every kept page is dropped with the public
+pages; a bump lost for a process whose subscription never broke leaves its pages until they
+expire. Pages are kept only where the generations are shared (Redis): without it, a change made
+in another process would never retire them.
+
+Only what is the same on every serving is kept:
 
 - the CSRF token of the page's forms is written as a marker (``csrf_token()`` and the template
   context's ``csrf_token`` give it while the page is being made) and filled in with the request's
-  own token each time the page is served;
+  own token each time the page is served. The marker is random, drawn once per process, so
+  nothing a visitor writes into an address can stand for it;
 - a page is neither kept nor served from memory while the person has a message waiting, since
   the messages are shown once;
 - only a 200 that sets no cookie is kept, with its headers.
@@ -27,10 +35,13 @@ While Redis cannot say which generation is current, pages are made afresh and no
 """
 
 import datetime
+import hashlib
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
@@ -38,13 +49,20 @@ from django.middleware.csrf import get_token
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone, translation
 
-from .pagecache import MAX_CACHED_QUERY, Generation, current_or_none
+from .pagecache import (
+    MAX_CACHED_QUERY,
+    Generation,
+    also_forget,
+    current_or_none,
+    generations_shared,
+)
 
 PERSONAL_PAGE_SECONDS = 300
 # The cache that holds them: each process's memory (settings.CACHES).
 CACHE = "person-pages"
-# Where the request's own CSRF token goes; no page contains it otherwise.
-TOKEN_MARKER = "personal-page-csrf-token-here"  # noqa: S105 - a marker, not a secret
+# Where the request's own CSRF token goes. Drawn at random for each process: no page contains
+# it otherwise, and no address a visitor makes up can (the header writes the address back).
+TOKEN_MARKER = f"csrf-marker-{secrets.token_hex(16)}"
 
 _MAKING = "_personal_page_making"
 _UNTIL = "_personal_page_until"
@@ -113,6 +131,7 @@ def cache_for_person(*, generations: tuple[Generation, ...]) -> Callable[[View],
             address = request.get_full_path()
             if (
                 request.method != "GET"
+                or not generations_shared()
                 or user is None
                 or not user.is_authenticated
                 or len(request.META.get("QUERY_STRING", "")) > MAX_CACHED_QUERY
@@ -125,7 +144,9 @@ def cache_for_person(*, generations: tuple[Generation, ...]) -> Callable[[View],
                 if value is None:  # Redis cannot say: made afresh, not kept
                     return view(request, *args, **kwargs)
                 values.append(str(value))
-            key = f"{user.pk}:{translation.get_language()}:{address}#{'.'.join(values)}"
+            # A digest of the address: keys stay short, whatever the query.
+            digest = hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
+            key = f"{user.pk}:{translation.get_language()}:{digest}#{'.'.join(values)}"
             store = caches[CACHE]
             kept = store.get(key)
             if kept is not None:
@@ -168,6 +189,14 @@ def cache_for_person(*, generations: tuple[Generation, ...]) -> Callable[[View],
         return wrapper
 
     return decorate
+
+
+def _forget_kept_pages() -> None:
+    if CACHE in settings.CACHES:
+        caches[CACHE].clear()
+
+
+also_forget(_forget_kept_pages)
 
 
 def _filled(request: HttpRequest, body: bytes) -> bytes:

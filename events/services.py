@@ -435,8 +435,8 @@ def mark_paid(
             .confirmed()
             .update(paid_at=now, paid_by=by)
         )
-        # "My registrations" shows the payment received.
-        EVENT_PAGES.bump_on_commit()
+        if marked:  # "My registrations" shows the payment received
+            EVENT_PAGES.bump_on_commit()
         return marked
 
 

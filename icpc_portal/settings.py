@@ -69,7 +69,8 @@ MIDDLEWARE = [
     "icpc_portal.middleware.FirstVisitLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, reading sessions that name the sign-in backends' former paths.
+    "accounts.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -131,11 +132,11 @@ else:
 # hit costs a fraction of a network round trip. They only expire with time.
 CACHES["pages"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
 # A signed-in person's own event pages, kept for them alone while nothing they show has changed
-# (core/personalpages.py); a few thousand pages of tens of kilobytes at most, per process.
+# (core/personalpages.py): a thousand pages of 10 to 20 kB, per process.
 CACHES["person-pages"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "person-pages",
-    "OPTIONS": {"MAX_ENTRIES": env.int("PERSON_PAGES_KEPT", default=2000)},
+    "OPTIONS": {"MAX_ENTRIES": env.int("PERSON_PAGES_KEPT", default=1000)},
 }
 
 # --- Accounts -------------------------------------------------------------------------------

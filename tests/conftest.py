@@ -62,8 +62,10 @@ def _clean_cache():
 def _stop_page_listeners():
     """Reading a page generation on Redis starts a listener thread in this process
     (core.pagecache); each test stops the ones it started."""
+    pagecache.ask_redis_again()
     yield
     pagecache.stop_listeners()
+    pagecache.ask_redis_again()
     assert not pagecache.listener_threads(), "a page generations listener is still running"
 
 

@@ -21,6 +21,7 @@ UNREACHABLE = {
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     },
     "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "p"},
+    "person-pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pp"},
 }
 
 
@@ -104,3 +105,50 @@ def test_with_redis_away_a_bump_drops_the_pages_this_process_kept(redis_away):
     with pytest.raises(RedisError):
         EVENT_PAGES.bump()
     assert caches["pages"].get("page:/events/:en#1") is None
+
+
+def test_with_redis_away_signed_in_pages_and_accounts_are_read_afresh(
+    redis_away, client, user, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import EventFactory
+
+    event = EventFactory()
+    client.force_login(user)
+    client.get(event.get_absolute_url())
+    with CaptureQueriesContext(connection) as captured:
+        assert event.title in client.get(event.get_absolute_url()).content.decode()
+    sql = " ".join(query["sql"] for query in captured.captured_queries)
+    assert "accounts_user" in sql  # the account: not kept
+    assert "events_registration" in sql  # the page: made afresh
+
+
+def test_with_redis_hanging_a_request_waits_for_it_once(redis_away, monkeypatch):
+    """Redis that does not answer is not asked again for a moment: one timeout per request,
+    not one per generation the request reads (its account, its page, the page's parts)."""
+    import time
+
+    from redis.exceptions import TimeoutError as RedisTimeout
+
+    from accounts.people import PEOPLE
+    from core import pagecache
+    from events.services import EVENT_PAGES
+
+    asked = []
+
+    def hangs(self):
+        asked.append(self)
+        raise RedisTimeout("Timeout reading from socket")
+
+    monkeypatch.setattr(pagecache.Generation, "current", hangs)
+    monkeypatch.setattr(pagecache, "REDIS_PAUSE", 0.2)
+    assert pagecache.current_or_none(PEOPLE) is None
+    assert pagecache.current_or_none(EVENT_PAGES) is None
+    assert pagecache.current_or_none(PEOPLE) is None
+    assert len(asked) == 1
+
+    time.sleep(0.3)
+    assert pagecache.current_or_none(PEOPLE) is None
+    assert len(asked) == 2
