@@ -31,6 +31,7 @@ from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.db import DEFAULT_DB_ALIAS
 
 from core.pagecache import also_forget, current_or_none, generations_shared
+from core.personalpages import read_under
 
 from .models import User
 from .people import PEOPLE
@@ -70,11 +71,14 @@ def kept_account(user_id: Any) -> User | None:
             kept = _kept.get(pk)
             if kept is not None and kept[0] == generation and now - kept[1] < KEPT_ACCOUNT_SECONDS:
                 _kept.move_to_end(pk)
-                return User.from_db(DEFAULT_DB_ALIAS, list(_fields()), list(kept[2]))
+                user = User.from_db(DEFAULT_DB_ALIAS, list(_fields()), list(kept[2]))
+                read_under(user, PEOPLE, generation)
+                return user
     try:
         user = User._default_manager.get(pk=pk)
     except User.DoesNotExist:
         return None
+    read_under(user, PEOPLE, generation)
     if generation is not None:
         with _lock:
             _kept[pk] = (generation, now, tuple(getattr(user, name) for name in _fields()))

@@ -131,8 +131,10 @@ def forget_kept() -> None:
 
 def generations_shared() -> bool:
     """Whether the generations are shared by every process (Redis). Without it each process
-    counts its own, and a change made by another process (a worker, a command) is not seen:
-    only what may be a few minutes old (the public pages) is kept then."""
+    counts its own, and a change made by another process (a worker, a command) is not seen
+    until what was kept expires: the public pages and the parts of pages shared by everyone
+    (``cached_for_generation``) are still kept, for minutes; a person's own pages and account
+    are not (core.personalpages, accounts.backends)."""
     return isinstance(caches["default"], RedisCache)
 
 
@@ -294,9 +296,14 @@ class _Listener:
 
     def _set_unhealthy(self) -> None:
         with self._lock:
+            was_healthy = self.healthy
             if self.healthy:
                 self.healthy = False
                 self.epoch += 1
+        if was_healthy and not self._stop.is_set():
+            # A bump may be lost while it is away, and Redis, read directly until the
+            # subscription is back, would not say so: what was kept before is dropped now.
+            forget_kept()
 
     def _run(self) -> None:
         pause = LISTENER_BACKOFF[0]

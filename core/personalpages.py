@@ -6,7 +6,8 @@ colleague), and each rendering reads their registrations and standing and render
 cost far more than reading the session. ``@cache_for_person(generations=...)`` keeps the page a
 person was served, in this process's memory, under a key made of:
 
-- the person (their account's id), the language and the full address, query included;
+- the person (their account's id), the language and a digest of the full address, query
+  included;
 - the value of each ``Generation`` the page depends on (``events.services.EVENT_PAGES``: any
   change of an event, a fee or a registration, anyone's; ``accounts.people.PEOPLE``: any change
   of an account, an email address, a membership, a representative, a contact or an
@@ -107,6 +108,16 @@ def changes_at_midnight(request: HttpRequest) -> None:
     changes_at(request, midnight)
 
 
+def read_under(user: Any, generation: Generation, value: int | None) -> None:
+    """Say that ``user`` (the request's person) was read while ``generation`` stood at
+    ``value``: a page made for them is kept only if that is still the value the page is kept
+    under (an account changed between the two reads shows on the page, and must retire it)."""
+    read = getattr(user, "_generations_read", None)
+    if read is None:
+        read = user._generations_read = {}
+    read[generation.key] = value
+
+
 def _now() -> float:
     # Django's clock, which the views read too (and tests move).
     return timezone.now().timestamp()
@@ -139,9 +150,13 @@ def cache_for_person(*, generations: tuple[Generation, ...]) -> Callable[[View],
             ):
                 return view(request, *args, **kwargs)
             values = []
+            read = getattr(user, "_generations_read", {})
             for generation in generations:
                 value = current_or_none(generation)
                 if value is None:  # Redis cannot say: made afresh, not kept
+                    return view(request, *args, **kwargs)
+                if read.get(generation.key, value) != value:
+                    # The person was read before a change this generation already counts.
                     return view(request, *args, **kwargs)
                 values.append(str(value))
             # A digest of the address: keys stay short, whatever the query.
@@ -165,8 +180,8 @@ def cache_for_person(*, generations: tuple[Generation, ...]) -> Callable[[View],
                     response.render()  # now, while the marker stands for the token
             finally:
                 setattr(request, _MAKING, False)
-            if response.streaming:
-                return response
+            if response.streaming:  # its chunks could split the marker: not for these views
+                raise TypeError(f"{view.__qualname__} streams: its pages cannot be kept")
             if (
                 response.status_code == 200
                 and not response.cookies

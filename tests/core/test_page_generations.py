@@ -153,6 +153,7 @@ def test_with_its_subscription_cut_a_process_reads_redis_is_never_stale_and_list
     assert cost == 0, "the generation is still read from Redis"
 
     caches["pages"].set("page:/events/:en#kept", b"a page kept before the cut")
+    caches["person-pages"].set("someone-kept-before", b"a person's page kept before the cut")
     # Redis drops the listener's connection, and refuses it for now.
     refusing = threading.Event()
     refusing.set()
@@ -171,6 +172,14 @@ def test_with_its_subscription_cut_a_process_reads_redis_is_never_stale_and_list
 
     value, cost = read_until(generation, commands, lambda value, cost: cost > 0, seconds=5)
     assert (value, cost) == (first, 1), "without its subscription it must read Redis"
+    # Dropped as soon as the listener knows its subscription is gone: Redis, read directly
+    # meanwhile, cannot say whether a bump was lost while it was away.
+    deadline = time.monotonic() + 2
+    while caches["pages"].get("page:/events/:en#kept") is not None:
+        assert time.monotonic() < deadline, "what was kept before the cut is still there"
+        time.sleep(0.01)
+    assert caches["person-pages"].get("someone-kept-before") is None
+    caches["pages"].set("page:/events/:en#kept", b"a page kept while it was away")
     missed = bump_as_another_process(other, generation, publish=False)
     assert read(generation, commands) == (missed, 1)
     published = bump_as_another_process(other, generation, publish=True)
@@ -179,7 +188,7 @@ def test_with_its_subscription_cut_a_process_reads_redis_is_never_stale_and_list
     refusing.clear()
     value, cost = read_until(generation, commands, lambda value, cost: cost == 0)
     assert (value, cost) == (published, 0), "back, it holds what was bumped while it was away"
-    # A bump may have been lost while it was away: what it kept from before is dropped.
+    # A bump may have been lost while it was away: what it kept meanwhile is dropped too.
     assert caches["pages"].get("page:/events/:en#kept") is None
     # Redis may answer the bump a moment before the message reaches this process's socket.
     again = bump_as_another_process(other, generation, publish=True)
