@@ -1,5 +1,10 @@
 """Public pages served from memory to visitors without a session, per language.
 
+A page the view has just made and kept is kept whole too, with the headers it leaves the inner
+middleware with (``keep_anonymous``), until the same moment: the next visitor gets it from
+icpc_portal.middleware.KeptAnonymousPagesMiddleware, before the session, the language, the URL
+resolver and the view run, while its generation stands.
+
 Anyone with a session (signed in, or with a message waiting) gets a freshly rendered page, so
 nothing personal is ever cached or served to someone else. Pages whose content changes with
 the data name a ``Generation``: the data's services ``bump()`` it after their commit, and
@@ -39,6 +44,7 @@ pages until ``ANONYMOUS_PAGE_SECONDS``.
 """
 
 import contextlib
+import hashlib
 import logging
 import os
 import random
@@ -55,7 +61,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from redis.exceptions import RedisError
@@ -138,11 +144,16 @@ def generations_shared() -> bool:
     return isinstance(caches["default"], RedisCache)
 
 
+# Every generation by its key (a page kept before the middleware names its generation so).
+_GENERATIONS: dict[str, "Generation"] = {}
+
+
 class Generation:
     """A counter for a family of cached pages; bumping it retires every page cached before."""
 
     def __init__(self, name: str) -> None:
         self.key = f"pages-generation:{name}"
+        _GENERATIONS[self.key] = self
         self._bound: weakref.WeakKeyDictionary[RedisCache, _Bound] = weakref.WeakKeyDictionary()
 
     def _bind(self, backend: RedisCache) -> "_Bound":
@@ -487,6 +498,7 @@ def cache_for_anonymous(
             key = f"page:{request.path}:{translation.get_language()}"
             if query:
                 key += f"?{query_string}"
+            current = None
             if generation is not None:
                 current = current_or_none(generation)
                 if current is None:  # not known: the page is made afresh, and not kept
@@ -499,6 +511,12 @@ def cache_for_anonymous(
                 response = view(request, *args, **kwargs)
                 if response.status_code == 200 and not response.cookies and not response.streaming:
                     page_cache.set(key, response.content, ANONYMOUS_PAGE_SECONDS)
+                    # Kept whole too, as it leaves the middleware, for as long (only when made:
+                    # a copy of a kept page would outlive it).
+                    response._anonymous_page = (  # type: ignore[attr-defined]
+                        generation.key if generation else None,
+                        current,
+                    )
             return _vary(response)
 
         return wrapper
@@ -506,6 +524,41 @@ def cache_for_anonymous(
     if view is not None:
         return decorate(view)
     return decorate
+
+
+def _early_key(address: str) -> str:
+    return "whole:" + hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
+
+
+def keep_anonymous(address: str, response: HttpResponseBase) -> None:
+    """Keep a visitor's page whole, headers included, as it leaves the inner middleware, if
+    ``cache_for_anonymous`` has just made and kept it, until the same moment
+    (icpc_portal.middleware.KeptAnonymousPagesMiddleware serves it again before the rest of the
+    middleware and the URL resolver run)."""
+    mark = getattr(response, "_anonymous_page", None)
+    if mark is None or not isinstance(response, HttpResponse):
+        return
+    if response.status_code != 200 or response.cookies or response.streaming:
+        return
+    generation, value = mark
+    headers = list(response.items())
+    caches["pages"].set(
+        _early_key(address), (generation, value, headers, response.content), ANONYMOUS_PAGE_SECONDS
+    )
+
+
+def kept_anonymous(address: str) -> HttpResponse | None:
+    """The visitor's page kept whole for ``address``, while its generation still stands."""
+    kept = caches["pages"].get(_early_key(address))
+    if kept is None:
+        return None
+    generation, value, headers, body = kept
+    if generation is not None and current_or_none(_GENERATIONS[generation]) != value:
+        return None
+    response = HttpResponse(body)
+    for name, header in headers:
+        response[name] = header
+    return response
 
 
 def _vary(response: HttpResponse) -> HttpResponse:

@@ -10,6 +10,8 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import escape_leading_slashes, url_has_allowed_host_and_scheme
 
+from core.pagecache import MAX_CACHED_QUERY, keep_anonymous, kept_anonymous
+
 
 class PortalCSPMiddleware(CSPMiddleware):
     """django-csp, with the site-wide policy built once rather than on every response.
@@ -59,22 +61,63 @@ class FirstVisitLanguageMiddleware:
         return response
 
     def _french_address(self, request: HttpRequest) -> str | None:
-        if request.method not in ("GET", "HEAD"):
+        return french_address(request)
+
+
+class KeptAnonymousPagesMiddleware:
+    """A visitor's page that ``core.pagecache.cache_for_anonymous`` keeps is served again from
+    here, whole, with the headers the inner middleware gave it, before the session, the
+    language, the URL resolver and the rest run (as Django's own FetchFromCacheMiddleware
+    does). Only the requests the view would answer from its cache anyway: a GET with neither a
+    session nor a message waiting, that no first-visit redirect to French applies to; the host
+    is checked as before, and the middleware above (security headers, the CSP) still runs."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        address = self._address(request)
+        if address is not None:
+            request.get_host()  # a host not allowed answers 400, as before
+            kept = kept_anonymous(address)
+            if kept is not None:
+                return kept
+        response = self.get_response(request)
+        if address is not None:
+            keep_anonymous(address, response)
+        return response
+
+    def _address(self, request: HttpRequest) -> str | None:
+        if request.method != "GET":
             return None
-        if translation.get_language_from_path(request.path_info):
-            return None  # the address already names its language
         cookies = request.COOKIES
-        if settings.LANGUAGE_COOKIE_NAME in cookies or settings.SESSION_COOKIE_NAME in cookies:
-            return None  # a choice made, or a visit already under way
-        wanted = translation.get_language_from_request(request, check_path=False)
-        if wanted == settings.LANGUAGE_CODE:
+        if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
             return None
-        # The path only, never read as a host: "//evil.example/" must not leave the portal.
-        path = escape_leading_slashes(request.path_info)
-        target = translate_url(path, wanted)
-        if target == path or not url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
+        if len(request.META.get("QUERY_STRING", "")) > MAX_CACHED_QUERY:
             return None
-        query = request.META.get("QUERY_STRING", "")
-        return f"{target}?{query}" if query else target
+        if french_address(request) is not None:
+            return None
+        return request.get_full_path()
+
+
+def french_address(request: HttpRequest) -> str | None:
+    """Where a first visit from a browser that asks for French goes, if anywhere."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    if translation.get_language_from_path(request.path_info):
+        return None  # the address already names its language
+    cookies = request.COOKIES
+    if settings.LANGUAGE_COOKIE_NAME in cookies or settings.SESSION_COOKIE_NAME in cookies:
+        return None  # a choice made, or a visit already under way
+    wanted = translation.get_language_from_request(request, check_path=False)
+    if wanted == settings.LANGUAGE_CODE:
+        return None
+    # The path only, never read as a host: "//evil.example/" must not leave the portal.
+    path = escape_leading_slashes(request.path_info)
+    target = translate_url(path, wanted)
+    if target == path or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    query = request.META.get("QUERY_STRING", "")
+    return f"{target}?{query}" if query else target

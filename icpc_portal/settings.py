@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "icpc_portal.middleware.PortalCSPMiddleware",
+    # A visitor's kept page, served before the session, the language and the URL resolver.
+    "icpc_portal.middleware.KeptAnonymousPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "icpc_portal.middleware.FirstVisitLanguageMiddleware",
