@@ -506,11 +506,16 @@ def cache_for_anonymous(
                 key += f"#{current}"
             cached = page_cache.get(key)
             if cached is not None:
-                response = HttpResponse(cached, content_type=content_type)
+                body, headers = cached
+                response = HttpResponse(body, content_type=content_type)
+                for name, header in headers:  # the view's own (a feed's Content-Disposition)
+                    response[name] = header
             else:
                 response = view(request, *args, **kwargs)
                 if response.status_code == 200 and not response.cookies and not response.streaming:
-                    page_cache.set(key, response.content, ANONYMOUS_PAGE_SECONDS)
+                    page_cache.set(
+                        key, (response.content, list(response.items())), ANONYMOUS_PAGE_SECONDS
+                    )
                     # Kept whole too, as it leaves the middleware, for as long (only when made:
                     # a copy of a kept page would outlive it).
                     response._anonymous_page = (  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from csp.middleware import CheckableLazyObject, CSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CSRF_TOKEN_LENGTH
 from django.urls import translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -93,6 +94,9 @@ class KeptAnonymousPagesMiddleware:
         cookies = request.COOKIES
         if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
             return None
+        token = cookies.get(settings.CSRF_COOKIE_NAME)
+        if token is not None and not _well_formed_csrf(token):
+            return None  # CsrfViewMiddleware replaces it: the answer sets a cookie
         if len(request.META.get("QUERY_STRING", "")) > MAX_CACHED_QUERY:
             return None
         if french_address(request) is not None:
@@ -112,12 +116,22 @@ def french_address(request: HttpRequest) -> str | None:
     wanted = translation.get_language_from_request(request, check_path=False)
     if wanted == settings.LANGUAGE_CODE:
         return None
-    # The path only, never read as a host: "//evil.example/" must not leave the portal.
+    # The path only, never read as a host: "//evil.example/" must not leave the portal. It has
+    # no language prefix: it is read in the default language, whichever this thread last used
+    # (KeptAnonymousPagesMiddleware asks before LocaleMiddleware has set it).
     path = escape_leading_slashes(request.path_info)
-    target = translate_url(path, wanted)
+    with translation.override(settings.LANGUAGE_CODE):
+        target = translate_url(path, wanted)
     if target == path or not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return None
     query = request.META.get("QUERY_STRING", "")
     return f"{target}?{query}" if query else target
+
+
+def _well_formed_csrf(token: str) -> bool:
+    return len(token) in (CSRF_SECRET_LENGTH, CSRF_TOKEN_LENGTH) and set(token) <= _CSRF_CHARS
+
+
+_CSRF_CHARS = frozenset(CSRF_ALLOWED_CHARS)

@@ -132,7 +132,12 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Public pages rendered for visitors without a session: kept in each process's memory, where a
 # hit costs a fraction of a network round trip. They only expire with time.
-CACHES["pages"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
+# Each page twice: the view's copy, and the whole response (icpc_portal.middleware).
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "pages",
+    "OPTIONS": {"MAX_ENTRIES": 1000},
+}
 # A signed-in person's own event pages, kept for them alone while nothing they show has changed
 # (core/personalpages.py): a thousand pages of 10 to 20 kB, per process.
 CACHES["person-pages"] = {

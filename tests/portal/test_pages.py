@@ -51,7 +51,7 @@ def test_the_pages_are_public_in_english_and_french(client, path, language):
 @pytest.mark.parametrize("path", PAGES)
 def test_the_pages_are_served_from_the_cache_to_visitors(client, path, django_assert_num_queries):
     first = client.get(path)
-    assert caches["pages"].get(f"page:{path}:en") == first.content
+    assert caches["pages"].get(f"page:{path}:en")[0] == first.content
 
     with django_assert_num_queries(0):
         second = client.get(path)
