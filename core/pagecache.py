@@ -486,11 +486,9 @@ def cache_for_anonymous(
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             query_string = urlencode(sorted(request.GET.items())) if query else ""
             cacheable = (
-                request.method == "GET"
+                anonymous_visit(request)
                 and (query or not request.GET)
                 and len(query_string) <= MAX_CACHED_QUERY
-                and settings.SESSION_COOKIE_NAME not in request.COOKIES
-                and "messages" not in request.COOKIES
             )
             if not cacheable:
                 return view(request, *args, **kwargs)
@@ -531,8 +529,24 @@ def cache_for_anonymous(
     return decorate
 
 
+def anonymous_visit(request: HttpRequest) -> bool:
+    """A GET by someone with neither a session nor a message waiting: the only requests a
+    visitor's kept page may answer (the view's decorator and the middleware both ask)."""
+    cookies = request.COOKIES
+    return (
+        request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in cookies
+        and "messages" not in cookies
+    )
+
+
+def address_digest(address: str) -> str:
+    """A short key for a page's full address, whatever its query."""
+    return hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
+
+
 def _early_key(address: str) -> str:
-    return "whole:" + hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
+    return "whole:" + address_digest(address)
 
 
 def keep_anonymous(address: str, response: HttpResponseBase) -> None:

@@ -36,7 +36,6 @@ While Redis cannot say which generation is current, pages are made afresh and no
 """
 
 import datetime
-import hashlib
 import secrets
 from collections.abc import Callable
 from functools import wraps
@@ -53,6 +52,7 @@ from django.utils import timezone, translation
 from .pagecache import (
     MAX_CACHED_QUERY,
     Generation,
+    address_digest,
     also_forget,
     current_or_none,
     generations_shared,
@@ -160,7 +160,7 @@ def cache_for_person(*, generations: tuple[Generation, ...]) -> Callable[[View],
                     return view(request, *args, **kwargs)
                 values.append(str(value))
             # A digest of the address: keys stay short, whatever the query.
-            digest = hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
+            digest = address_digest(address)
             key = f"{user.pk}:{translation.get_language()}:{digest}#{'.'.join(values)}"
             store = caches[CACHE]
             kept = store.get(key)

@@ -5,13 +5,13 @@ from csp.middleware import CheckableLazyObject, CSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CSRF_TOKEN_LENGTH
+from django.middleware.csrf import InvalidTokenFormat, _check_token_format  # type: ignore[attr-defined]  # Django's own rule; not in the stubs
 from django.urls import translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import escape_leading_slashes, url_has_allowed_host_and_scheme
 
-from core.pagecache import MAX_CACHED_QUERY, keep_anonymous, kept_anonymous
+from core.pagecache import MAX_CACHED_QUERY, anonymous_visit, keep_anonymous, kept_anonymous
 
 
 class PortalCSPMiddleware(CSPMiddleware):
@@ -89,12 +89,9 @@ class KeptAnonymousPagesMiddleware:
         return response
 
     def _address(self, request: HttpRequest) -> str | None:
-        if request.method != "GET":
+        if not anonymous_visit(request):
             return None
-        cookies = request.COOKIES
-        if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
-            return None
-        token = cookies.get(settings.CSRF_COOKIE_NAME)
+        token = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
         if token is not None and not _well_formed_csrf(token):
             return None  # CsrfViewMiddleware replaces it: the answer sets a cookie
         if len(request.META.get("QUERY_STRING", "")) > MAX_CACHED_QUERY:
@@ -131,7 +128,9 @@ def french_address(request: HttpRequest) -> str | None:
 
 
 def _well_formed_csrf(token: str) -> bool:
-    return len(token) in (CSRF_SECRET_LENGTH, CSRF_TOKEN_LENGTH) and set(token) <= _CSRF_CHARS
-
-
-_CSRF_CHARS = frozenset(CSRF_ALLOWED_CHARS)
+    """Django's own rule for the cookie (CsrfViewMiddleware replaces one that breaks it)."""
+    try:
+        _check_token_format(token)
+    except InvalidTokenFormat:
+        return False
+    return True
