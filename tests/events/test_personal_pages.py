@@ -324,3 +324,21 @@ def test_a_change_between_reading_the_person_and_their_page_is_not_kept(
     monkeypatch.setattr(backends, "kept_account", then_changed)
     client.get(address)  # made with the account of before: served, not kept
     assert "/admin/" not in client.get(address).content.decode()
+
+
+def test_a_cancel_clicked_twice_on_a_kept_page_cancels_once(
+    client, event, outsider, mailoutbox, django_capture_on_commit_callbacks
+):
+    registration = services.register(event=event, user=outsider, details=DETAILS)
+    client.force_login(outsider)
+    client.get("/events/my/")
+    _kept(client, "/events/my/")
+    mailoutbox.clear()
+    cancel = f"/events/registrations/{registration.pk}/cancel/"
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(cancel)
+        second = client.post(cancel)
+    assert first.status_code == second.status_code == 302
+    event.refresh_from_db()
+    assert event.seats_taken == 0
+    assert len([m for m in mailoutbox if outsider.email in m.to]) == 1
